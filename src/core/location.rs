@@ -1,0 +1,1 @@
+//! Storage URLs. (being written)

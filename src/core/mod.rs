@@ -1,0 +1,11 @@
+//! The sans-IO core. Nothing in here performs I/O, sleeps, reads the clock or the environment.
+//! Requests come out as plain data ([`http::Request`]); responses go back in as plain data
+//! ([`http::Response`]). Any transport can drive it.
+
+pub mod creds;
+pub mod error;
+pub mod http;
+pub mod location;
+pub mod s3;
+pub mod sign;
+pub mod types;

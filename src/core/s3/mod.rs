@@ -1,0 +1,1 @@
+//! S3 request builders and response parsers. (being written)

@@ -1,0 +1,1 @@
+//! Azure Storage SharedKey and SAS. (being written)

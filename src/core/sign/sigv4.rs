@@ -1,0 +1,1 @@
+//! AWS Signature Version 4: header signing and presigned URLs. (being written)

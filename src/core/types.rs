@@ -1,0 +1,128 @@
+//! Provider-neutral results shared by parsers, stores and the facade.
+
+use chrono::{DateTime, Utc};
+
+/// One object (or, in a delimited listing, one common prefix) as a store reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The key within its bucket (decoded).
+    pub key: String,
+    pub size: u64,
+    pub last_modified: Option<DateTime<Utc>>,
+    /// The entity tag, quotes stripped.
+    pub etag: Option<String>,
+    pub storage_class: Option<String>,
+    pub content_type: Option<String>,
+    pub version: Option<String>,
+}
+
+impl ObjectMeta {
+    pub fn new(key: impl Into<String>, size: u64) -> Self {
+        ObjectMeta {
+            key: key.into(),
+            size,
+            last_modified: None,
+            etag: None,
+            storage_class: None,
+            content_type: None,
+            version: None,
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub objects: Vec<ObjectMeta>,
+    /// Common prefixes (decoded, ending with the delimiter) when a delimiter was given.
+    pub prefixes: Vec<String>,
+    /// Opaque token for the next page; `None` when this was the last page.
+    pub next_token: Option<String>,
+}
+
+/// What to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    pub prefix: String,
+    /// Group keys by `/` into common prefixes (one level).
+    pub delimited: bool,
+    /// The continuation token from the previous page.
+    pub token: Option<String>,
+    /// List keys strictly after this one (first page only).
+    pub start_after: Option<String>,
+    /// Page size; `None` lets the server choose (1000 on S3).
+    pub max_keys: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketInfo {
+    pub name: String,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// An inclusive-exclusive byte range `[start, end)`; `end: None` reads to the end.
+/// Suffix ranges (`last n bytes`) have their own variant because S3 supports them natively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `[start, end)`, or `[start, ..)` when `end` is `None`.
+    From { start: u64, end: Option<u64> },
+    /// The last `n` bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// The HTTP `Range` header value, or `None` when the range is empty and no request is needed.
+    pub fn to_header(self) -> Option<String> {
+        match self {
+            ByteRange::From { start, end: None } => Some(format!("bytes={start}-")),
+            ByteRange::From { start, end: Some(end) } if end > start => Some(format!("bytes={start}-{}", end - 1)),
+            ByteRange::From { .. } => None,
+            ByteRange::Suffix(0) => None,
+            ByteRange::Suffix(n) => Some(format!("bytes=-{n}")),
+        }
+    }
+
+    /// Resolve against an object size to absolute `[start, end)`, clamped.
+    pub fn resolve(self, size: u64) -> (u64, u64) {
+        match self {
+            ByteRange::From { start, end } => {
+                let end = end.unwrap_or(size).min(size);
+                (start.min(end), end)
+            }
+            ByteRange::Suffix(n) => (size.saturating_sub(n), size),
+        }
+    }
+}
+
+/// Options for a write.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    pub content_type: Option<String>,
+    /// Refuse to overwrite an existing object (`If-None-Match: *`).
+    pub if_none_match_any: bool,
+    /// Only overwrite the object with this ETag.
+    pub if_match: Option<String>,
+}
+
+/// One key a batch delete could not remove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteFailure {
+    pub key: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_headers() {
+        assert_eq!(ByteRange::From { start: 0, end: Some(10) }.to_header().as_deref(), Some("bytes=0-9"));
+        assert_eq!(ByteRange::From { start: 5, end: None }.to_header().as_deref(), Some("bytes=5-"));
+        assert_eq!(ByteRange::From { start: 5, end: Some(5) }.to_header(), None);
+        assert_eq!(ByteRange::Suffix(3).to_header().as_deref(), Some("bytes=-3"));
+        assert_eq!(ByteRange::Suffix(30).resolve(10), (0, 10));
+        assert_eq!(ByteRange::From { start: 8, end: Some(20) }.resolve(10), (8, 10));
+    }
+}

@@ -1,0 +1,77 @@
+//! The object-store contract the facade is written against.
+//!
+//! Every backend (memory, file, S3, and later GCS and Azure) looks like buckets of keys. The
+//! facade ([`super::FileSystem`]) turns these few primitives into fsspec semantics: implicit
+//! directories, recursive operations, globbing, file objects. A store implements only what
+//! its service does natively; paging, batching and multipart sizing are the facade's or the
+//! core's business.
+//!
+//! No `Send` bound anywhere: the same trait serves single-threaded wasm32.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::core::error::Result;
+use crate::core::http::Method;
+pub use crate::core::types::DeleteFailure;
+use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
+
+/// What a store can do, so generic code (and the behaviour suite) can adapt honestly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Presigned URLs ([`Store::presign`]).
+    pub presign: bool,
+    /// Keys may contain empty segments (`a//b`) and `.`/`..` segments.
+    pub any_key: bool,
+    /// Smallest non-final multipart part the service accepts.
+    pub min_part_size: u64,
+    /// Most keys one batch delete may carry.
+    pub max_delete_batch: usize,
+    /// Conditional writes (`If-None-Match: *`, `If-Match`) are enforced.
+    pub conditional_put: bool,
+}
+
+/// Result of a single-object read.
+#[derive(Clone, Debug)]
+pub struct GetResult {
+    /// The object's metadata (size is the whole object's size, not the range's).
+    pub meta: ObjectMeta,
+    pub data: Bytes,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// Short backend name, as used in URLs: `memory`, `file`, `s3`.
+    fn protocol(&self) -> &'static str;
+
+    fn capabilities(&self) -> Capabilities;
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
+    async fn create_bucket(&self, bucket: &str) -> Result<()>;
+    /// Removes an empty bucket; a non-empty one is an `ErrorKind::Conflict`.
+    async fn delete_bucket(&self, bucket: &str) -> Result<()>;
+    /// Whether the bucket exists (and is reachable with these credentials).
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool>;
+
+    /// One page of keys in lexicographic (byte) order.
+    async fn list_page(&self, bucket: &str, req: &ListRequest) -> Result<ListPage>;
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
+    async fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<GetResult>;
+    async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta>;
+    /// Server-side copy within or across buckets of the same store.
+    async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()>;
+    /// Delete up to `capabilities().max_delete_batch` keys. Missing keys are not failures.
+    async fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteFailure>>;
+
+    /// Start a multipart upload; returns its id.
+    async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String>;
+    /// Upload part `part_number` (1-based); returns its ETag.
+    async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String>;
+    /// Assemble the parts, in order.
+    async fn complete_multipart(&self, bucket: &str, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<ObjectMeta>;
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
+
+    /// A presigned URL valid for `expires`. `ErrorKind::NotSupported` where there is no such thing.
+    fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String>;
+}

@@ -1,0 +1,1 @@
+//! Transports move [`crate::core::http::Request`]s and bring back responses.
