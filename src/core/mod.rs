@@ -9,3 +9,4 @@ pub mod location;
 pub mod s3;
 pub mod sign;
 pub mod types;
+pub mod upload;

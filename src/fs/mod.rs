@@ -1,5 +1,15 @@
 //! The fsspec-style facade over any [`Store`].
 
+pub mod any;
+pub mod facade;
+pub mod file;
+pub mod glob;
+#[cfg(feature = "native")]
+pub mod local;
+pub mod memory;
+pub mod path;
+#[cfg(feature = "native")]
+pub mod s3;
 pub mod store;
 
 pub use store::{Capabilities, DeleteFailure, GetResult, Store};

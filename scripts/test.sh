@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Everything `make test` runs: installs what is missing, the server-free suites, the wasm32
+# build of the core, then the server suites against s3s-fs, moto and Azurite on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { echo; echo "=== $* ===" >&2; }
+
+step "install"
+scripts/wasm.sh install
+scripts/servers.sh install
+scripts/azurite.sh install
+
+step "cargo test (unit, vectors, memory and file behaviour; no server)"
+cargo test --all-targets
+
+step "wasm32 build of the core"
+scripts/wasm.sh check
+
+step "start servers"
+cleanup() { scripts/servers.sh stop || true; scripts/azurite.sh stop || true; }
+trap cleanup EXIT
+scripts/servers.sh start s3s moto
+scripts/azurite.sh start
+# shellcheck disable=SC1091
+source .servers/s3s.env; source .servers/moto.env; source .servers/azurite.env
+
+step "server suites (the tests marked ignored in plain cargo test)"
+cargo test --all-targets -- --ignored

@@ -1,0 +1,2 @@
+//! The pailfs command-line tool. (being written)
+fn main() {}
