@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install, start and stop Azurite (the Azure Blob emulator) for the signing tests, on 127.0.0.1.
-#   scripts/azurite.sh install   npm-install azurite into .tools/azurite unless it is already there
+#   scripts/azurite.sh install   npm-install azurite into $PAILFS_TOOLS/azurite (default ~/.cache/pailfs) unless it is already there
 #   scripts/azurite.sh start     start it (port 10000, or a free one if taken); writes
 #                                .servers/azurite.env (source it) and .servers/azurite.pid
 #   scripts/azurite.sh stop      stop the one started by `start`
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 # 3.35.0 is the last release that declares Node >= 10; 3.36+ want Node >= 21/22.
 AZURITE_VERSION=3.35.0
-PREFIX=.tools/azurite
+PREFIX=${PAILFS_TOOLS:-$HOME/.cache/pailfs}/azurite
 BIN="$PREFIX/node_modules/.bin/azurite-blob"
 STATE=.servers
 PIDF="$STATE/azurite.pid"
@@ -24,12 +24,17 @@ KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/K
 log() { echo "[azurite] $*" >&2; }
 die() { log "$*"; exit 1; }
 
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found; install Node.js (>= 18) and npm first"; }
+need() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    log "$1 not found; installing nodejs and npm from Debian"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq nodejs npm >/dev/null || die "could not install $1"
+}
 
 installed_version() {
     local pj="$PREFIX/node_modules/azurite/package.json"
     [ -f "$pj" ] || return 0
-    node -e 'process.stdout.write(require(process.argv[1]).version)' "$PWD/$pj" 2>/dev/null || true
+    node -e 'process.stdout.write(require(process.argv[1]).version)' "$(cd "$(dirname "$pj")" && pwd)/package.json" 2>/dev/null || true
 }
 
 do_install() {

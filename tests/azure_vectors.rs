@@ -66,11 +66,7 @@ fn reproduce(file: &str) -> Option<String> {
                 Method::Put,
                 "/mycontainer",
                 &create_query,
-                &[
-                    ("x-ms-version", "2015-02-21"),
-                    ("x-ms-date", "Fri, 26 Jun 2015 23:39:12 GMT"),
-                    ("Content-Length", "0"),
-                ],
+                &[("x-ms-version", "2015-02-21"), ("x-ms-date", "Fri, 26 Jun 2015 23:39:12 GMT"), ("Content-Length", "0")],
             );
             azure::shared_key_string_to_sign(&r, "myaccount").unwrap()
         }
@@ -128,8 +124,7 @@ fn reproduce(file: &str) -> Option<String> {
 /// (the 4th) and its own x-ms-version.
 fn check_erratum(dir: &std::path::Path, file: &str) -> Result<(), String> {
     assert_eq!(file, "sharedkey-blob-create-container-content-length-0-pre-2015-02-21.sts");
-    let current =
-        std::fs::read_to_string(dir.join("sharedkey-blob-create-container-content-length-0-2015-02-21.sts")).unwrap();
+    let current = std::fs::read_to_string(dir.join("sharedkey-blob-create-container-content-length-0-2015-02-21.sts")).unwrap();
     let mut lines: Vec<String> = current.split('\n').map(str::to_string).collect();
     assert_eq!(lines[3], "", "Content-Length line of the current-version example");
     lines[3] = "0".into();

@@ -25,9 +25,8 @@ struct Azurite {
 }
 
 fn env_var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run `scripts/azurite.sh start && source .servers/azurite.env` first")
-    })
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run `scripts/azurite.sh start && source .servers/azurite.env` first"))
 }
 
 fn azurite() -> Azurite {
@@ -216,11 +215,8 @@ async fn service_sas_blob_and_container() {
     az.put_blob(&c, BLOB, BODY).await;
 
     // Blob SAS, read only, with a response header override.
-    let mut sas = ServiceSas::new(
-        SasResource::Blob { container: c.clone(), blob: BLOB.into() },
-        "r",
-        now() + Duration::minutes(10),
-    );
+    let mut sas =
+        ServiceSas::new(SasResource::Blob { container: c.clone(), blob: BLOB.into() }, "r", now() + Duration::minutes(10));
     sas.start = Some(now() - Duration::minutes(5));
     sas.protocol = Some(SasProtocol::HttpsAndHttp);
     sas.content_type = Some("application/x-pailfs".into());
@@ -239,13 +235,11 @@ async fn service_sas_blob_and_container() {
     // Container SAS: list and read any blob; create-permission writes a new blob.
     let csas = ServiceSas::new(SasResource::Container { container: c.clone() }, "lrc", now() + Duration::minutes(10));
     let ctoken = azure::service_sas(&csas, &az.account, &az.key).unwrap();
-    let mut list =
-        az.request(Method::Get, Some(&c), None).query_param("restype", "container").query_param("comp", "list");
+    let mut list = az.request(Method::Get, Some(&c), None).query_param("restype", "container").query_param("comp", "list");
     azure::apply_sas(&mut list, &ctoken).unwrap();
     let a = expect(&list, send(&list).await, 200);
     assert!(a.body.contains("<Name>dir/a b+é%~.txt</Name>"), "{}", a.body);
-    let mut create =
-        az.request(Method::Put, Some(&c), Some("new.txt")).header("x-ms-blob-type", "BlockBlob").with_body("new");
+    let mut create = az.request(Method::Put, Some(&c), Some("new.txt")).header("x-ms-blob-type", "BlockBlob").with_body("new");
     azure::apply_sas(&mut create, &ctoken).unwrap();
     expect(&create, send(&create).await, 201);
 
@@ -325,11 +319,7 @@ async fn wrong_key_and_expired_sas_are_refused() {
     expect(&get, send(&get).await, 403);
 
     // And the control: the same request with a good SAS works.
-    let good = ServiceSas::new(
-        SasResource::Blob { container: c.clone(), blob: BLOB.into() },
-        "r",
-        now() + Duration::minutes(10),
-    );
+    let good = ServiceSas::new(SasResource::Blob { container: c.clone(), blob: BLOB.into() }, "r", now() + Duration::minutes(10));
     let mut get = az.request(Method::Get, Some(&c), Some(BLOB));
     azure::apply_sas(&mut get, &azure::service_sas(&good, &az.account, &az.key).unwrap()).unwrap();
     expect(&get, send(&get).await, 200);

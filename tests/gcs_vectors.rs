@@ -126,8 +126,7 @@ fn signing_v4_conformance() {
         match gcs::v4_parts(&req, &creds) {
             Ok(p) => {
                 if p.canonical_request != exp_cr {
-                    problems
-                        .push(format!("canonical request\n  got:  {:?}\n  want: {:?}", p.canonical_request, exp_cr));
+                    problems.push(format!("canonical request\n  got:  {:?}\n  want: {:?}", p.canonical_request, exp_cr));
                 }
                 if p.string_to_sign != exp_sts {
                     problems.push(format!("string to sign\n  got:  {:?}\n  want: {:?}", p.string_to_sign, exp_sts));
@@ -173,10 +172,8 @@ fn post_policy_v4_conformance() {
         req.fields = str_map(&input["fields"]);
         // Documented order: starts-with, then content-length-range.
         if let Some(sw) = input["conditions"]["startsWith"].as_array() {
-            req.conditions.push(PolicyCondition::StartsWith(
-                sw[0].as_str().unwrap().to_string(),
-                sw[1].as_str().unwrap().to_string(),
-            ));
+            req.conditions
+                .push(PolicyCondition::StartsWith(sw[0].as_str().unwrap().to_string(), sw[1].as_str().unwrap().to_string()));
         }
         if let Some(r) = input["conditions"]["contentLengthRange"].as_array() {
             req.conditions.push(PolicyCondition::ContentLengthRange(r[0].as_u64().unwrap(), r[1].as_u64().unwrap()));
@@ -241,10 +238,8 @@ fn pkcs1_pem_signs_like_pkcs8() {
     let GcsCredentials::ServiceAccount { client_email, private_key_pem } = service_account() else { unreachable!() };
     let key = RsaPrivateKey::from_pkcs8_pem(private_key_pem.expose()).unwrap();
     let pkcs1 = key.to_pkcs1_pem(LineEnding::LF).unwrap();
-    let pkcs1_creds = GcsCredentials::ServiceAccount {
-        client_email: client_email.clone(),
-        private_key_pem: Secret::new(pkcs1.as_str()),
-    };
+    let pkcs1_creds =
+        GcsCredentials::ServiceAccount { client_email: client_email.clone(), private_key_pem: Secret::new(pkcs1.as_str()) };
     // And the form with literal "\n" escapes, as the key sits inside the JSON text.
     let escaped = GcsCredentials::ServiceAccount {
         client_email,
@@ -337,10 +332,7 @@ fn hmac_header_signing_layout() {
     assert_eq!(cr, expected_cr);
     assert_eq!(signed, "content-type;host;x-goog-content-sha256;x-goog-date;x-goog-meta-note");
 
-    let sts = format!(
-        "GOOG4-HMAC-SHA256\n20190201T090000Z\n20190201/auto/storage/goog4_request\n{}",
-        sha256_hex(&expected_cr)
-    );
+    let sts = format!("GOOG4-HMAC-SHA256\n20190201T090000Z\n20190201/auto/storage/goog4_request\n{}", sha256_hex(&expected_cr));
     let key = derive_key("GOOG4", HMAC_SECRET, "20190201", "auto", "storage", "goog4_request");
     let sig = hex(&hmac256(&key, sts.as_bytes()));
     assert_eq!(
@@ -361,8 +353,8 @@ fn hmac_header_signing_layout() {
 
 #[test]
 fn hmac_header_signing_keeps_a_preset_payload_hash() {
-    let mut req = Request::new(Method::Put, "https", "storage.googleapis.com", "/b/o")
-        .header("x-goog-content-sha256", "UNSIGNED-PAYLOAD");
+    let mut req =
+        Request::new(Method::Put, "https", "storage.googleapis.com", "/b/o").header("x-goog-content-sha256", "UNSIGNED-PAYLOAD");
     gcs::sign_hmac(&mut req, HMAC_ID, &Secret::new(HMAC_SECRET), t0()).unwrap();
     let (cr, _) = gcs::hmac_canonical_request(&req).unwrap();
     assert!(cr.ends_with("\nUNSIGNED-PAYLOAD"), "{cr}");
@@ -372,8 +364,8 @@ fn hmac_header_signing_keeps_a_preset_payload_hash() {
 #[test]
 fn hmac_signed_url() {
     let creds = GcsCredentials::Hmac { access_id: HMAC_ID.into(), secret: Secret::new(HMAC_SECRET) };
-    let req = V4SignRequest::new(Method::Get, "test-bucket", Some("folder/test object"), t0(), 3600)
-        .with_header("X-Goog-Meta-A", "1");
+    let req =
+        V4SignRequest::new(Method::Get, "test-bucket", Some("folder/test object"), t0(), 3600).with_header("X-Goog-Meta-A", "1");
     let cred = format!("{HMAC_ID}%2F20190201%2Fauto%2Fstorage%2Fgoog4_request");
     let query = format!(
         "X-Goog-Algorithm=GOOG4-HMAC-SHA256&X-Goog-Credential={cred}&X-Goog-Date=20190201T090000Z\
@@ -385,10 +377,8 @@ fn hmac_signed_url() {
     );
     let parts = gcs::v4_parts(&req, &creds).unwrap();
     assert_eq!(parts.canonical_request, expected_cr);
-    let expected_sts = format!(
-        "GOOG4-HMAC-SHA256\n20190201T090000Z\n20190201/auto/storage/goog4_request\n{}",
-        sha256_hex(&expected_cr)
-    );
+    let expected_sts =
+        format!("GOOG4-HMAC-SHA256\n20190201T090000Z\n20190201/auto/storage/goog4_request\n{}", sha256_hex(&expected_cr));
     assert_eq!(parts.string_to_sign, expected_sts);
     let key = derive_key("GOOG4", HMAC_SECRET, "20190201", "auto", "storage", "goog4_request");
     let sig = hex(&hmac256(&key, expected_sts.as_bytes()));

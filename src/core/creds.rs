@@ -55,11 +55,7 @@ pub struct AwsCredentials {
 
 impl AwsCredentials {
     pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<Secret>) -> Self {
-        AwsCredentials {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            session_token: None,
-        }
+        AwsCredentials { access_key_id: access_key_id.into(), secret_access_key: secret_access_key.into(), session_token: None }
     }
 
     pub fn with_session_token(mut self, token: impl Into<Secret>) -> Self {
@@ -74,9 +70,15 @@ pub enum GcsCredentials {
     /// An OAuth2 access token, sent as `Authorization: Bearer`.
     Bearer(Secret),
     /// An HMAC key pair for the XML API (`GOOG4-HMAC-SHA256`).
-    Hmac { access_id: String, secret: Secret },
+    Hmac {
+        access_id: String,
+        secret: Secret,
+    },
     /// A service account: client email plus a PEM RSA private key, for V4 signed URLs.
-    ServiceAccount { client_email: String, private_key_pem: Secret },
+    ServiceAccount {
+        client_email: String,
+        private_key_pem: Secret,
+    },
     Anonymous,
 }
 
@@ -84,7 +86,10 @@ pub enum GcsCredentials {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AzureCredentials {
     /// The account name and its base64 account key, for SharedKey signing and SAS creation.
-    SharedKey { account: String, key: Secret },
+    SharedKey {
+        account: String,
+        key: Secret,
+    },
     /// A ready SAS token (the query string, without leading `?`).
     Sas(Secret),
     /// An OAuth2 access token, sent as `Authorization: Bearer`.

@@ -1,1 +1,556 @@
-//! (being written)
+//! File objects over a store: [`FileReader`] (`AsyncRead + AsyncSeek`, block cache, readahead,
+//! ETag pinning) and [`FileWriter`] (`AsyncWrite`, multipart past the part size, abort on
+//! error or drop).
+//!
+//! Both own a clone of the store, so their in-flight requests are `'static` futures that
+//! `poll_*` can keep between calls. No `Send` bound: the same code runs on single-threaded
+//! wasm32.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+use futures::io::{AsyncRead, AsyncSeek, AsyncWrite, SeekFrom};
+
+use super::store::Store;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
+use crate::core::upload::{Action, Upload, UploadConfig};
+
+// ---------------------------------------------------------------- reading
+
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Bytes per cached block (and the smallest range request).
+    pub block_size: u64,
+    /// Blocks kept in the cache (least recently used evicted first).
+    pub cache_blocks: usize,
+    /// Extra blocks fetched in the same request when reading sequentially.
+    pub readahead_blocks: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { block_size: 4 * 1024 * 1024, cache_blocks: 8, readahead_blocks: 1 }
+    }
+}
+
+type Blocks = Vec<(u64, Bytes)>;
+
+pub struct FileReader<S> {
+    store: S,
+    bucket: String,
+    key: String,
+    meta: ObjectMeta,
+    opts: ReadOptions,
+    pos: u64,
+    /// (block index, bytes), most recently used last.
+    cache: Vec<(u64, Bytes)>,
+    last_block: Option<u64>,
+    pending: Option<LocalBoxFuture<'static, Result<Blocks>>>,
+    fetches: usize,
+}
+
+impl<S: Store + Clone + 'static> FileReader<S> {
+    /// Look the object up once; its size and ETag are pinned for the reader's lifetime.
+    pub async fn open(store: S, bucket: String, key: String, opts: ReadOptions) -> Result<Self> {
+        let meta = store.head(&bucket, &key).await?;
+        let opts = ReadOptions { block_size: opts.block_size.max(1), cache_blocks: opts.cache_blocks.max(1), ..opts };
+        Ok(FileReader { store, bucket, key, meta, opts, pos: 0, cache: Vec::new(), last_block: None, pending: None, fetches: 0 })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.meta.size
+    }
+
+    pub fn meta(&self) -> &ObjectMeta {
+        &self.meta
+    }
+
+    /// Range requests sent so far (to observe the cache).
+    pub fn fetches(&self) -> usize {
+        self.fetches
+    }
+
+    /// Bytes `[offset, offset + len)`, clamped to the object, through the cache.
+    pub async fn read_at(&mut self, offset: u64, len: u64) -> Result<Bytes> {
+        let end = offset.saturating_add(len).min(self.meta.size);
+        if offset >= end {
+            return Ok(Bytes::new());
+        }
+        let bs = self.opts.block_size;
+        let mut out = BytesMut::with_capacity((end - offset) as usize);
+        let mut at = offset;
+        while at < end {
+            let block = at / bs;
+            if self.cached(block).is_none() {
+                let fut = self.fetch_future(block);
+                let blocks = fut.await?;
+                self.insert(blocks);
+            }
+            let data = self.cached(block).expect("block just inserted");
+            let from = (at - block * bs) as usize;
+            let to = ((end - block * bs) as usize).min(data.len());
+            if from >= to {
+                return Err(Error::new(ErrorKind::Integrity, "object is shorter than its reported size"));
+            }
+            out.extend_from_slice(&data[from..to]);
+            at = block * bs + to as u64;
+        }
+        Ok(out.freeze())
+    }
+
+    fn cached(&mut self, block: u64) -> Option<Bytes> {
+        let i = self.cache.iter().position(|(b, _)| *b == block)?;
+        let entry = self.cache.remove(i);
+        let data = entry.1.clone();
+        self.cache.push(entry);
+        Some(data)
+    }
+
+    fn insert(&mut self, blocks: Blocks) {
+        for (b, data) in blocks {
+            self.cache.retain(|(x, _)| *x != b);
+            self.cache.push((b, data));
+        }
+        let excess = self.cache.len().saturating_sub(self.opts.cache_blocks);
+        self.cache.drain(..excess);
+    }
+
+    /// One range request for `block`, plus readahead when the access pattern is sequential.
+    fn fetch_future(&mut self, block: u64) -> LocalBoxFuture<'static, Result<Blocks>> {
+        let bs = self.opts.block_size;
+        let sequential = self.last_block.map_or(block == 0, |l| l + 1 == block);
+        self.last_block = Some(block);
+        let last = self.meta.size.saturating_sub(1) / bs;
+        let count = if sequential { 1 + self.opts.readahead_blocks } else { 1 };
+        let count = count.min(last - block.min(last) + 1);
+        self.fetches += 1;
+        let (store, bucket, key) = (self.store.clone(), self.bucket.clone(), self.key.clone());
+        let etag = self.meta.etag.clone();
+        let (start, end) = (block * bs, ((block + count) * bs).min(self.meta.size));
+        async move {
+            // The object was replaced since `open`: mixing old and new bytes would be silent
+            // corruption.
+            let changed = || Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being read"));
+            let got = match store.get(&bucket, &key, Some(ByteRange::From { start, end: Some(end) })).await {
+                Ok(g) => g,
+                // A range past the end of a shrunken replacement.
+                Err(e) if e.kind == ErrorKind::InvalidInput => match store.head(&bucket, &key).await {
+                    Ok(m) if m.etag != etag => return Err(changed()),
+                    _ => return Err(e),
+                },
+                Err(e) => return Err(e),
+            };
+            if etag.is_some() && got.meta.etag.is_some() && got.meta.etag != etag {
+                return Err(changed());
+            }
+            if got.data.len() as u64 != end - start {
+                return Err(Error::new(
+                    ErrorKind::Integrity,
+                    format!("asked for {} bytes of {bucket}/{key}, got {}", end - start, got.data.len()),
+                ));
+            }
+            Ok((0..count)
+                .map(|i| {
+                    let from = (i * bs) as usize;
+                    let to = (((i + 1) * bs) as usize).min(got.data.len());
+                    (block + i, got.data.slice(from..to))
+                })
+                .collect())
+        }
+        .boxed_local()
+    }
+}
+
+impl<S: Store + Clone + Unpin + 'static> AsyncRead for FileReader<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.pos >= this.meta.size || buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let bs = this.opts.block_size;
+        let block = this.pos / bs;
+        loop {
+            if let Some(data) = this.cached(block) {
+                let from = (this.pos - block * bs) as usize;
+                if from >= data.len() {
+                    return Poll::Ready(Err(Error::new(ErrorKind::Integrity, "object is shorter than its size").into()));
+                }
+                let n = buf.len().min(data.len() - from);
+                buf[..n].copy_from_slice(&data[from..from + n]);
+                this.pos += n as u64;
+                return Poll::Ready(Ok(n));
+            }
+            if this.pending.is_none() {
+                this.pending = Some(this.fetch_future(block));
+            }
+            let res = ready!(this.pending.as_mut().expect("set above").poll_unpin(cx));
+            this.pending = None;
+            this.insert(res?);
+        }
+    }
+}
+
+impl<S: Store + Clone + Unpin + 'static> AsyncSeek for FileReader<S> {
+    fn poll_seek(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, pos: SeekFrom) -> Poll<io::Result<u64>> {
+        let (base, off) = match pos {
+            SeekFrom::Start(p) => (p as i128, 0i128),
+            SeekFrom::End(d) => (self.meta.size as i128, d as i128),
+            SeekFrom::Current(d) => (self.pos as i128, d as i128),
+        };
+        let new = base + off;
+        if new < 0 {
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file")));
+        }
+        // A fetch for the old position is no longer wanted.
+        self.pending = None;
+        self.pos = new as u64;
+        Poll::Ready(Ok(self.pos))
+    }
+}
+
+// ---------------------------------------------------------------- writing
+
+/// Multipart uploads whose writer was dropped before finishing: a destructor cannot await,
+/// so they are queued here and aborted by the file system's next call ([`flush_aborts`]).
+#[derive(Clone, Debug, Default)]
+pub struct AbortQueue(Arc<Mutex<Vec<(String, String, String)>>>);
+
+impl AbortQueue {
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&self, bucket: String, key: String, upload_id: String) {
+        self.lock().push((bucket, key, upload_id));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, String, String)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Abort every queued upload; returns how many. On failure the rest stay queued.
+pub async fn flush_aborts<S: Store>(store: &S, queue: &AbortQueue) -> Result<usize> {
+    let jobs = std::mem::take(&mut *queue.lock());
+    let mut done = 0;
+    for (i, (bucket, key, id)) in jobs.iter().enumerate() {
+        if let Err(e) = store.abort_multipart(bucket, key, id).await {
+            queue.lock().extend(jobs[i..].iter().cloned());
+            return Err(e.context(format!("aborting the upload of {bucket}/{key}")));
+        }
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// What a write drives: the store and the upload state machine.
+struct Core<S> {
+    store: S,
+    bucket: String,
+    key: String,
+    opts: PutOptions,
+    upload: Upload,
+    /// The upload id while a multipart upload exists on the server, shared with the writer's
+    /// destructor.
+    live: Arc<Mutex<Option<String>>>,
+}
+
+type Driven<S> = (Core<S>, Result<Option<ObjectMeta>>);
+
+impl<S: Store> Core<S> {
+    fn set_live(&self, id: Option<String>) {
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) = id;
+    }
+
+    /// Carry out every action the state machine has ready. On error the upload is failed and
+    /// aborted before the error is returned.
+    async fn drive(mut self) -> Driven<S> {
+        let res = self.run().await;
+        if let Err(e) = res {
+            self.upload.fail();
+            if let Err(abort) = self.run().await {
+                // Still live: the writer's destructor queues it for a later abort.
+                return (self, Err(e.context(format!("(and aborting the upload failed: {abort})"))));
+            }
+            return (self, Err(e));
+        }
+        (self, res)
+    }
+
+    async fn run(&mut self) -> Result<Option<ObjectMeta>> {
+        let mut meta = None;
+        let (b, k) = (self.bucket.as_str(), self.key.as_str());
+        while let Some(action) = self.upload.next_action()? {
+            match action {
+                Action::PutSingle(data) => {
+                    meta = Some(self.store.put(b, k, data, &self.opts).await?);
+                    self.upload.put_done();
+                }
+                Action::Create => {
+                    let id = self.store.create_multipart(b, k, &self.opts).await?;
+                    self.set_live(Some(id.clone()));
+                    self.upload.created(id);
+                }
+                Action::UploadPart { upload_id, number, data } => {
+                    let etag = self.store.upload_part(b, k, &upload_id, number, data).await?;
+                    self.upload.part_done(number, etag);
+                }
+                Action::Complete { upload_id, parts } => {
+                    meta = Some(self.store.complete_multipart(b, k, &upload_id, &parts, &self.opts).await?);
+                    self.set_live(None);
+                    self.upload.completed();
+                }
+                Action::Abort { upload_id } => {
+                    self.store.abort_multipart(b, k, &upload_id).await?;
+                    self.set_live(None);
+                    self.upload.aborted();
+                }
+            }
+        }
+        Ok(meta)
+    }
+}
+
+pub struct FileWriter<S> {
+    /// `None` while `pending` owns it.
+    core: Option<Core<S>>,
+    pending: Option<LocalBoxFuture<'static, Driven<S>>>,
+    part_size: usize,
+    live: Arc<Mutex<Option<String>>>,
+    queue: AbortQueue,
+    bucket: String,
+    key: String,
+    closed: bool,
+    meta: Option<ObjectMeta>,
+}
+
+impl<S: Store + Clone + 'static> FileWriter<S> {
+    pub fn create(store: S, bucket: String, key: String, opts: PutOptions, cfg: UploadConfig, queue: AbortQueue) -> Result<Self> {
+        if key.is_empty() {
+            return Err(Error::invalid_input("cannot write to a bucket; give a key"));
+        }
+        let live = Arc::new(Mutex::new(None));
+        let upload = Upload::new(cfg)?;
+        let core = Core { store, bucket: bucket.clone(), key: key.clone(), opts, upload, live: live.clone() };
+        Ok(FileWriter {
+            core: Some(core),
+            pending: None,
+            part_size: cfg.part_size as usize,
+            live,
+            queue,
+            bucket,
+            key,
+            closed: false,
+            meta: None,
+        })
+    }
+
+    /// The written object's metadata, once closed.
+    pub fn meta(&self) -> Option<&ObjectMeta> {
+        self.meta.as_ref()
+    }
+
+    /// Wait for the request in flight, if any.
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<ObjectMeta>>> {
+        let Some(fut) = self.pending.as_mut() else { return Poll::Ready(Ok(None)) };
+        let (core, res) = ready!(fut.poll_unpin(cx));
+        self.pending = None;
+        self.core = Some(core);
+        Poll::Ready(res)
+    }
+
+    fn core(&mut self) -> Result<&mut Core<S>> {
+        self.core.as_mut().ok_or_else(|| Error::invalid_input("writer is busy"))
+    }
+
+    fn start_drive(&mut self) {
+        if let Some(core) = self.core.take() {
+            self.pending = Some(core.drive().boxed_local());
+        }
+    }
+
+    async fn settle(&mut self) -> Result<Option<ObjectMeta>> {
+        futures::future::poll_fn(|cx| self.poll_settle(cx)).await
+    }
+
+    async fn drive_now(&mut self) -> Result<Option<ObjectMeta>> {
+        self.settle().await?;
+        self.start_drive();
+        self.settle().await
+    }
+
+    /// Append `data`, uploading full parts as they fill.
+    pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {
+        self.settle().await?;
+        self.core()?.upload.push(&data)?;
+        if self.core()?.upload.buffered() > self.part_size {
+            self.drive_now().await?;
+        }
+        Ok(())
+    }
+
+    /// Commit the object and return its metadata. On failure nothing is left behind.
+    pub async fn close_meta(&mut self) -> Result<ObjectMeta> {
+        if let Some(m) = &self.meta {
+            return Ok(m.clone());
+        }
+        self.settle().await?;
+        self.core()?.upload.finish();
+        let meta = self.drive_now().await?;
+        let meta = meta.ok_or_else(|| Error::invalid_input("writer was already closed or aborted"))?;
+        self.closed = true;
+        self.meta = Some(meta.clone());
+        Ok(meta)
+    }
+
+    /// Discard everything written; a multipart upload in progress is aborted.
+    pub async fn abort(&mut self) -> Result<()> {
+        let _ = self.settle().await;
+        self.core()?.upload.fail();
+        self.closed = true;
+        self.drive_now().await.map(|_| ())
+    }
+}
+
+impl<S: Store + Clone + Unpin + 'static> AsyncWrite for FileWriter<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        ready!(this.poll_settle(cx))?;
+        let core = this.core()?;
+        if core.upload.buffered() > this.part_size {
+            this.start_drive();
+            ready!(this.poll_settle(cx))?;
+        }
+        this.core()?.upload.push(buf)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// Uploads every full part; the tail waits (it may be the last, smaller part).
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        ready!(this.poll_settle(cx))?;
+        if this.core.as_ref().is_some_and(|c| c.upload.buffered() > this.part_size) {
+            this.start_drive();
+            ready!(this.poll_settle(cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.closed && this.pending.is_none() {
+            return Poll::Ready(Ok(()));
+        }
+        if !this.closed {
+            ready!(this.poll_settle(cx))?;
+            this.core()?.upload.finish();
+            this.closed = true;
+            this.start_drive();
+        }
+        let meta = ready!(this.poll_settle(cx))?;
+        this.meta = meta;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S> Drop for FileWriter<S> {
+    fn drop(&mut self) {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(id) = live {
+            self.queue.push(std::mem::take(&mut self.bucket), std::mem::take(&mut self.key), id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::memory::MemoryStore;
+    use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        futures::executor::block_on(f)
+    }
+
+    fn cfg() -> UploadConfig {
+        UploadConfig { part_size: 8, min_part_size: 8, max_parts: 100 }
+    }
+
+    #[test]
+    fn reader_caches_blocks_and_reads_ahead() {
+        block(async {
+            let s = MemoryStore::new();
+            s.create_bucket("b").await.unwrap();
+            let body: Vec<u8> = (0..100u8).collect();
+            s.put("b", "k", Bytes::from(body.clone()), &PutOptions::default()).await.unwrap();
+            let opts = ReadOptions { block_size: 10, cache_blocks: 4, readahead_blocks: 1 };
+            let mut r = FileReader::open(s.clone(), "b".into(), "k".into(), opts).await.unwrap();
+            let mut buf = [0u8; 10];
+            r.read_exact(&mut buf).await.unwrap();
+            r.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, &body[10..20]);
+            assert_eq!(r.fetches(), 1, "block 1 came with block 0");
+            r.seek(SeekFrom::Start(5)).await.unwrap();
+            r.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, &body[5..15]);
+            assert_eq!(r.fetches(), 1, "served from the cache");
+            assert_eq!(&r.read_at(95, 50).await.unwrap()[..], &body[95..]);
+            // Replacing the object under the reader is detected, not mixed in.
+            s.put("b", "k", Bytes::from_static(b"new"), &PutOptions::default()).await.unwrap();
+            let err = r.read_at(50, 5).await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::PreconditionFailed);
+        });
+    }
+
+    #[test]
+    fn writer_goes_multipart_and_drop_queues_an_abort() {
+        block(async {
+            let s = MemoryStore::with_min_part_size(8);
+            s.create_bucket("b").await.unwrap();
+            let q = AbortQueue::default();
+            let mut w = FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg(), q.clone()).unwrap();
+            for chunk in (0..30u8).collect::<Vec<_>>().chunks(7) {
+                w.write_all(chunk).await.unwrap();
+            }
+            w.close().await.unwrap();
+            assert!(w.meta().unwrap().etag.as_ref().unwrap().ends_with("-4"));
+            assert_eq!(s.get("b", "k", None).await.unwrap().data.len(), 30);
+
+            let mut w = FileWriter::create(s.clone(), "b".into(), "d".into(), PutOptions::default(), cfg(), q.clone()).unwrap();
+            w.write_all(&[1; 20]).await.unwrap();
+            w.flush().await.unwrap();
+            assert_eq!(s.open_uploads("b").len(), 1);
+            drop(w);
+            assert_eq!(q.len(), 1);
+            assert_eq!(flush_aborts(&s, &q).await.unwrap(), 1);
+            assert!(s.open_uploads("b").is_empty());
+            assert!(s.head("b", "d").await.is_err());
+        });
+    }
+
+    #[test]
+    fn refused_completion_aborts() {
+        block(async {
+            let s = MemoryStore::with_min_part_size(8);
+            s.create_bucket("b").await.unwrap();
+            s.put("b", "k", Bytes::from_static(b"keep"), &PutOptions::default()).await.unwrap();
+            let opts = PutOptions { if_none_match_any: true, ..Default::default() };
+            let mut w = FileWriter::create(s.clone(), "b".into(), "k".into(), opts, cfg(), AbortQueue::default()).unwrap();
+            w.write_bytes(Bytes::from(vec![0; 20])).await.unwrap();
+            let err = w.close_meta().await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::PreconditionFailed);
+            assert!(s.open_uploads("b").is_empty());
+            assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], b"keep");
+        });
+    }
+}

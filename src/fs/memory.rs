@@ -1,1 +1,396 @@
-//! (being written)
+//! `memory://`: an in-process object store with S3's semantics (flat keys, byte-order
+//! listing, MD5 ETags, multipart with a minimum part size, conditional writes). It is the
+//! embedded default that needs no server, and the reference the behaviour suite holds every
+//! other backend to.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use md5::{Digest, Md5};
+
+use super::store::{Capabilities, DeleteFailure, GetResult, Store, list_after, paginate};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::Method;
+use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
+
+#[derive(Clone, Debug)]
+struct Object {
+    data: Bytes,
+    etag: String,
+    modified: Option<DateTime<Utc>>,
+    content_type: Option<String>,
+}
+
+#[derive(Debug)]
+struct Upload {
+    key: String,
+    content_type: Option<String>,
+    parts: BTreeMap<u32, (Bytes, String)>,
+}
+
+#[derive(Debug, Default)]
+struct Bucket {
+    created: Option<DateTime<Utc>>,
+    objects: BTreeMap<String, Object>,
+    uploads: BTreeMap<String, Upload>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    buckets: BTreeMap<String, Bucket>,
+    next_upload: u64,
+}
+
+/// Cheap to clone; clones share the same data.
+#[derive(Clone, Debug)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+    min_part_size: u64,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn now() -> Option<DateTime<Utc>> {
+    // wasm32-unknown-unknown has no clock behind SystemTime (it panics).
+    #[cfg(not(target_arch = "wasm32"))]
+    return Some(std::time::SystemTime::now().into());
+    #[cfg(target_arch = "wasm32")]
+    None
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn no_bucket(bucket: &str) -> Error {
+    Error::not_found(format!("no such bucket: {bucket}")).with_code("NoSuchBucket").with_status(404)
+}
+
+fn no_key(bucket: &str, key: &str) -> Error {
+    Error::not_found(format!("no such key: {bucket}/{key}")).with_code("NoSuchKey").with_status(404)
+}
+
+fn precondition(msg: &str) -> Error {
+    Error::new(ErrorKind::PreconditionFailed, msg.to_string()).with_code("PreconditionFailed").with_status(412)
+}
+
+fn unquote(etag: &str) -> &str {
+    etag.trim_start_matches("W/").trim_matches('"')
+}
+
+/// Enforce If-None-Match / If-Match against the current object, as S3 does.
+fn check_conditions(current: Option<&Object>, opts: &PutOptions, bucket: &str, key: &str) -> Result<()> {
+    if opts.if_none_match_any && current.is_some() {
+        return Err(precondition("object exists (If-None-Match: *)"));
+    }
+    if let Some(want) = &opts.if_match {
+        match current {
+            None => return Err(no_key(bucket, key)),
+            Some(o) if o.etag != unquote(want) => return Err(precondition("ETag does not match (If-Match)")),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::with_min_part_size(5 * 1024 * 1024)
+    }
+
+    /// A store whose multipart minimum differs from S3's 5 MiB (small tests).
+    pub fn with_min_part_size(min_part_size: u64) -> Self {
+        MemoryStore { state: Arc::new(Mutex::new(State::default())), min_part_size }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data (every mutation is one step).
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// In-progress multipart uploads of a bucket: (key, upload id).
+    pub fn open_uploads(&self, bucket: &str) -> Vec<(String, String)> {
+        let st = self.lock();
+        st.buckets.get(bucket).map(|b| b.uploads.iter().map(|(id, u)| (u.key.clone(), id.clone())).collect()).unwrap_or_default()
+    }
+
+    fn meta(key: &str, o: &Object) -> ObjectMeta {
+        let mut m = ObjectMeta::new(key, o.data.len() as u64);
+        m.etag = Some(o.etag.clone());
+        m.last_modified = o.modified;
+        m.content_type = o.content_type.clone();
+        m
+    }
+}
+
+fn valid_bucket(bucket: &str) -> Result<()> {
+    if bucket.is_empty() || bucket.contains('/') {
+        return Err(Error::invalid_input(format!("invalid bucket name {bucket:?}")));
+    }
+    Ok(())
+}
+
+fn valid_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid_input("empty object key"));
+    }
+    Ok(())
+}
+
+impl Store for MemoryStore {
+    fn protocol(&self) -> &'static str {
+        "memory"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            presign: false,
+            any_key: true,
+            min_part_size: self.min_part_size,
+            max_delete_batch: 1000,
+            conditional_put: true,
+        }
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        Ok(self.lock().buckets.iter().map(|(n, b)| BucketInfo { name: n.clone(), created: b.created }).collect())
+    }
+
+    async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        valid_bucket(bucket)?;
+        let mut st = self.lock();
+        if st.buckets.contains_key(bucket) {
+            return Err(Error::new(ErrorKind::AlreadyExists, format!("bucket exists: {bucket}"))
+                .with_code("BucketAlreadyOwnedByYou")
+                .with_status(409));
+        }
+        st.buckets.insert(bucket.to_string(), Bucket { created: now(), ..Bucket::default() });
+        Ok(())
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        let mut st = self.lock();
+        let b = st.buckets.get(bucket).ok_or_else(|| no_bucket(bucket))?;
+        if !b.objects.is_empty() {
+            return Err(Error::new(ErrorKind::Conflict, format!("bucket not empty: {bucket}"))
+                .with_code("BucketNotEmpty")
+                .with_status(409));
+        }
+        st.buckets.remove(bucket);
+        Ok(())
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        Ok(self.lock().buckets.contains_key(bucket))
+    }
+
+    async fn list_page(&self, bucket: &str, req: &ListRequest) -> Result<ListPage> {
+        let st = self.lock();
+        let b = st.buckets.get(bucket).ok_or_else(|| no_bucket(bucket))?;
+        let after = list_after(req);
+        let after = (std::ops::Bound::Excluded(&after), std::ops::Bound::Unbounded);
+        Ok(paginate(b.objects.range::<String, _>(after).map(|(k, o)| Self::meta(k, o)), req))
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let st = self.lock();
+        let b = st.buckets.get(bucket).ok_or_else(|| no_bucket(bucket))?;
+        b.objects.get(key).map(|o| Self::meta(key, o)).ok_or_else(|| no_key(bucket, key))
+    }
+
+    async fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<GetResult> {
+        let st = self.lock();
+        let b = st.buckets.get(bucket).ok_or_else(|| no_bucket(bucket))?;
+        let o = b.objects.get(key).ok_or_else(|| no_key(bucket, key))?;
+        let size = o.data.len() as u64;
+        let data = match range {
+            None => o.data.clone(),
+            Some(r) => {
+                // S3 answers 416 for a start at or past the end of a non-empty range.
+                if let ByteRange::From { start, end } = r
+                    && start >= size
+                    && end.is_none_or(|e| e > start)
+                {
+                    return Err(Error::invalid_input(format!("range starts past the end of {bucket}/{key}"))
+                        .with_code("InvalidRange")
+                        .with_status(416));
+                }
+                let (s, e) = r.resolve(size);
+                o.data.slice(s as usize..e as usize)
+            }
+        };
+        Ok(GetResult { meta: Self::meta(key, o), data })
+    }
+
+    async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta> {
+        valid_key(key)?;
+        let mut st = self.lock();
+        let b = st.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
+        check_conditions(b.objects.get(key), opts, bucket, key)?;
+        let obj = Object { etag: md5_hex(&data), data, modified: now(), content_type: opts.content_type.clone() };
+        let meta = Self::meta(key, &obj);
+        b.objects.insert(key.to_string(), obj);
+        Ok(meta)
+    }
+
+    async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()> {
+        valid_key(dst_key)?;
+        let mut st = self.lock();
+        let src = st.buckets.get(src_bucket).ok_or_else(|| no_bucket(src_bucket))?;
+        let mut obj = src.objects.get(src_key).cloned().ok_or_else(|| no_key(src_bucket, src_key))?;
+        obj.modified = now();
+        let dst = st.buckets.get_mut(dst_bucket).ok_or_else(|| no_bucket(dst_bucket))?;
+        dst.objects.insert(dst_key.to_string(), obj);
+        Ok(())
+    }
+
+    async fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteFailure>> {
+        if keys.len() > 1000 {
+            return Err(Error::invalid_input("more than 1000 keys in one delete"));
+        }
+        let mut st = self.lock();
+        let b = st.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
+        for k in keys {
+            b.objects.remove(k);
+        }
+        Ok(Vec::new())
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String> {
+        valid_key(key)?;
+        let mut st = self.lock();
+        st.next_upload += 1;
+        let id = format!("mem-upload-{}", st.next_upload);
+        let b = st.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
+        let upload = Upload { key: key.to_string(), content_type: opts.content_type.clone(), parts: BTreeMap::new() };
+        b.uploads.insert(id.clone(), upload);
+        Ok(id)
+    }
+
+    async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String> {
+        if !(1..=10_000).contains(&part_number) {
+            return Err(Error::invalid_input(format!("part number {part_number} is outside 1..=10000")));
+        }
+        let mut st = self.lock();
+        let b = st.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
+        let u = b.uploads.get_mut(upload_id).filter(|u| u.key == key).ok_or_else(|| no_upload(upload_id))?;
+        let etag = md5_hex(&data);
+        u.parts.insert(part_number, (data, etag.clone()));
+        Ok(etag)
+    }
+
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+        opts: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let mut st = self.lock();
+        let b = st.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
+        let u = b.uploads.get(upload_id).filter(|u| u.key == key).ok_or_else(|| no_upload(upload_id))?;
+        if parts.is_empty() || parts.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(Error::invalid_input("parts must be listed in ascending order").with_code("InvalidPartOrder"));
+        }
+        let mut data = BytesMut::new();
+        let mut digests = Vec::new();
+        for (i, (n, etag)) in parts.iter().enumerate() {
+            let (bytes, have) = u.parts.get(n).ok_or_else(|| Error::invalid_input(format!("part {n} was not uploaded")))?;
+            if have != unquote(etag) {
+                return Err(Error::invalid_input(format!("part {n}: ETag mismatch")).with_code("InvalidPart"));
+            }
+            if i + 1 < parts.len() && (bytes.len() as u64) < self.min_part_size {
+                return Err(Error::invalid_input(format!("part {n} is smaller than {} bytes", self.min_part_size))
+                    .with_code("EntityTooSmall"));
+            }
+            data.extend_from_slice(bytes);
+            digests.extend_from_slice(&Md5::digest(bytes));
+        }
+        check_conditions(b.objects.get(key), opts, bucket, key)?;
+        let obj = Object {
+            data: data.freeze(),
+            etag: format!("{}-{}", md5_hex(&digests), parts.len()),
+            modified: now(),
+            content_type: u.content_type.clone(),
+        };
+        let meta = Self::meta(key, &obj);
+        b.objects.insert(key.to_string(), obj);
+        b.uploads.remove(upload_id);
+        Ok(meta)
+    }
+
+    async fn abort_multipart(&self, bucket: &str, _key: &str, upload_id: &str) -> Result<()> {
+        let mut st = self.lock();
+        let b = st.buckets.get_mut(bucket).ok_or_else(|| no_bucket(bucket))?;
+        b.uploads.remove(upload_id);
+        Ok(())
+    }
+
+    fn presign(&self, _method: Method, _bucket: &str, _key: &str, _expires: Duration) -> Result<String> {
+        Err(Error::not_supported("memory:// has no URLs to presign"))
+    }
+}
+
+fn no_upload(id: &str) -> Error {
+    Error::not_found(format!("no such upload: {id}")).with_code("NoSuchUpload").with_status(404)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        futures::executor::block_on(f)
+    }
+
+    #[test]
+    fn delimited_listing_pages_over_prefixes() {
+        let s = MemoryStore::new();
+        block(async {
+            s.create_bucket("b").await.unwrap();
+            for k in ["a/1", "a/2", "b/1", "c", "d/x/y"] {
+                s.put("b", k, Bytes::new(), &PutOptions::default()).await.unwrap();
+            }
+            let mut req = ListRequest { delimited: true, max_keys: Some(1), ..Default::default() };
+            let mut seen = Vec::new();
+            loop {
+                let page = s.list_page("b", &req).await.unwrap();
+                seen.extend(page.prefixes);
+                seen.extend(page.objects.into_iter().map(|o| o.key));
+                match page.next_token {
+                    Some(t) => req.token = Some(t),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, ["a/", "b/", "c", "d/"]);
+        });
+    }
+
+    #[test]
+    fn multipart_etag_and_minimum() {
+        let s = MemoryStore::with_min_part_size(2);
+        block(async {
+            s.create_bucket("b").await.unwrap();
+            let id = s.create_multipart("b", "k", &PutOptions::default()).await.unwrap();
+            let e1 = s.upload_part("b", "k", &id, 1, Bytes::from_static(b"a")).await.unwrap();
+            let e2 = s.upload_part("b", "k", &id, 2, Bytes::from_static(b"bc")).await.unwrap();
+            let parts = [(1, e1), (2, e2)];
+            let err = s.complete_multipart("b", "k", &id, &parts, &PutOptions::default()).await.unwrap_err();
+            assert_eq!(err.code.as_deref(), Some("EntityTooSmall"));
+            let e1 = s.upload_part("b", "k", &id, 1, Bytes::from_static(b"aa")).await.unwrap();
+            let parts = [(1, e1), parts[1].clone()];
+            let m = s.complete_multipart("b", "k", &id, &parts, &PutOptions::default()).await.unwrap();
+            assert!(m.etag.unwrap().ends_with("-2"));
+            assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], b"aabc");
+            assert!(s.open_uploads("b").is_empty());
+        });
+    }
+}

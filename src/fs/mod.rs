@@ -8,7 +8,6 @@ pub mod glob;
 pub mod local;
 pub mod memory;
 pub mod path;
-#[cfg(feature = "native")]
 pub mod s3;
 pub mod store;
 

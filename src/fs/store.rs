@@ -68,10 +68,69 @@ pub trait Store {
     async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String>;
     /// Upload part `part_number` (1-based); returns its ETag.
     async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String>;
-    /// Assemble the parts, in order.
-    async fn complete_multipart(&self, bucket: &str, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<ObjectMeta>;
+    /// Assemble the parts, in order. The write conditions of `opts` (`if_none_match_any`,
+    /// `if_match`) are checked here, when the object comes into being.
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+        opts: &PutOptions,
+    ) -> Result<ObjectMeta>;
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
 
     /// A presigned URL valid for `expires`. `ErrorKind::NotSupported` where there is no such thing.
     fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String>;
+}
+
+/// Where a listing resumes: strictly after this string (the continuation token, else
+/// `start_after`).
+pub fn list_after(req: &ListRequest) -> String {
+    req.token.clone().or_else(|| req.start_after.clone()).unwrap_or_default()
+}
+
+/// S3's listing rules over objects already sorted by key and positioned after
+/// [`list_after`]: prefix filter, `/` grouping into common prefixes, pages of `max_keys`
+/// entries (objects and prefixes both count). Used by the stores that have no server to do it.
+///
+/// The continuation token is the last key returned, or for a common prefix the prefix
+/// followed by the highest code point, so that every key below the prefix sorts before it.
+pub fn paginate(sorted: impl Iterator<Item = ObjectMeta>, req: &ListRequest) -> ListPage {
+    let max = req.max_keys.unwrap_or(1000).clamp(1, 1000) as usize;
+    let mut page = ListPage::default();
+    let mut count = 0;
+    let mut last = String::new();
+    for meta in sorted {
+        if !meta.key.starts_with(&req.prefix) {
+            if meta.key.as_str() > req.prefix.as_str() {
+                break;
+            }
+            continue;
+        }
+        let rest = &meta.key[req.prefix.len()..];
+        let common = match rest.find('/') {
+            Some(i) if req.delimited => Some(format!("{}{}", req.prefix, &rest[..=i])),
+            _ => None,
+        };
+        if common.is_some() && page.prefixes.last() == common.as_ref() {
+            continue;
+        }
+        if count == max {
+            page.next_token = Some(last);
+            return page;
+        }
+        count += 1;
+        match common {
+            Some(c) => {
+                last = format!("{c}\u{10FFFF}");
+                page.prefixes.push(c);
+            }
+            None => {
+                last = meta.key.clone();
+                page.objects.push(meta);
+            }
+        }
+    }
+    page
 }

@@ -11,10 +11,9 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use percent_encoding::percent_decode_str;
-use sha2::Sha256;
 
+use super::hmac_sha256;
 use crate::core::creds::Secret;
 use crate::core::error::{Error, Result};
 use crate::core::http::{Request, encode_unreserved};
@@ -283,9 +282,9 @@ impl SasResource {
     fn path(&self) -> Option<&str> {
         match self {
             SasResource::Container { .. } => None,
-            SasResource::Blob { blob, .. }
-            | SasResource::BlobSnapshot { blob, .. }
-            | SasResource::BlobVersion { blob, .. } => Some(blob),
+            SasResource::Blob { blob, .. } | SasResource::BlobSnapshot { blob, .. } | SasResource::BlobVersion { blob, .. } => {
+                Some(blob)
+            }
             SasResource::Directory { path, .. } => Some(path),
         }
     }
@@ -394,9 +393,7 @@ pub fn service_sas_string_to_sign(sas: &ServiceSas, account: &str) -> Result<Str
     check_sas_version(&sas.version)?;
     let sp = normalize_letters(&sas.permissions, SERVICE_PERMISSIONS, "service SAS permission")?;
     if sas.identifier.is_none() && (sp.is_empty() || sas.expiry.is_none()) {
-        return Err(Error::invalid_input(
-            "a service SAS needs permissions and an expiry unless it names a stored access policy",
-        ));
+        return Err(Error::invalid_input("a service SAS needs permissions and an expiry unless it names a stored access policy"));
     }
     let container = sas.resource.container();
     if container.is_empty() || container.contains('/') {
@@ -521,10 +518,7 @@ pub fn account_sas_pairs(sas: &AccountSas, account: &str, key: &Secret) -> Resul
     let mut q = vec![
         ("sv".to_string(), sas.version.clone()),
         ("ss".to_string(), normalize_letters(&sas.services, ACCOUNT_SERVICES, "account SAS service")?),
-        (
-            "srt".to_string(),
-            normalize_letters(&sas.resource_types, ACCOUNT_RESOURCE_TYPES, "account SAS resource type")?,
-        ),
+        ("srt".to_string(), normalize_letters(&sas.resource_types, ACCOUNT_RESOURCE_TYPES, "account SAS resource type")?),
         ("sp".to_string(), normalize_letters(&sas.permissions, ACCOUNT_PERMISSIONS, "account SAS permission")?),
     ];
     if let Some(st) = sas.start {
@@ -562,11 +556,7 @@ pub fn apply_sas(req: &mut Request, sas: &str) -> Result<()> {
 }
 
 fn encode_pairs(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode_unreserved(k), encode_unreserved(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", encode_unreserved(k), encode_unreserved(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Keep each letter once, in the order the service requires; unknown letters are an error.
@@ -578,8 +568,8 @@ fn normalize_letters(given: &str, order: &str, what: &str) -> Result<String> {
 }
 
 fn check_sas_version(v: &str) -> Result<()> {
-    let well_formed = v.len() == 10
-        && v.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let well_formed =
+        v.len() == 10 && v.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     if !well_formed || v < MIN_SAS_VERSION {
         return Err(Error::invalid_input(format!(
             "SAS version {v:?} not supported: use {MIN_SAS_VERSION} or later (YYYY-MM-DD)"
@@ -601,12 +591,6 @@ fn decode_key(key: &Secret) -> Result<Vec<u8>> {
         Ok(k) if !k.is_empty() => Ok(k),
         _ => Err(Error::invalid_input("Azure account key is not valid base64")),
     }
-}
-
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(msg);
-    mac.finalize().into_bytes().into()
 }
 
 /// Debug for the SAS builders prints no secrets already (they hold none); this wrapper exists
@@ -650,8 +634,7 @@ mod tests {
 
     #[test]
     fn shared_key_sets_headers_and_path_style_account_twice() {
-        let mut r =
-            Request::new(Method::Put, "http", "127.0.0.1:10000", "/devstoreaccount1/c1/a%20b.txt").with_body("hello");
+        let mut r = Request::new(Method::Put, "http", "127.0.0.1:10000", "/devstoreaccount1/c1/a%20b.txt").with_body("hello");
         r.headers.set("x-ms-blob-type", "BlockBlob");
         sign_shared_key(&mut r, "devstoreaccount1", &Secret::new(KEY), t(2024, 1, 1, 0, 0, 0)).unwrap();
         assert_eq!(r.headers.get("x-ms-date"), Some("Mon, 01 Jan 2024 00:00:00 GMT"));

@@ -12,13 +12,13 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, utf8_percent_encode};
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 
+use super::{hex, hmac_sha256};
 use crate::core::creds::{GcsCredentials, Secret};
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, UNRESERVED, encode_unreserved, is_sensitive_header};
@@ -254,9 +254,7 @@ fn build_v4_parts(req: &V4SignRequest, algorithm: &str, id: &str) -> Result<V4Pa
         let lname = name.trim().to_ascii_lowercase();
         check_header(&lname, value)?;
         if lname == "host" {
-            return Err(Error::invalid_input(
-                "do not pass a host header to sign: set the endpoint or URL style instead",
-            ));
+            return Err(Error::invalid_input("do not pass a host header to sign: set the endpoint or URL style instead"));
         }
         let v = canonical_header_value(value);
         headers
@@ -340,13 +338,7 @@ pub fn sign_hmac(req: &mut Request, access_id: &str, secret: &Secret, time: Date
 }
 
 /// [`sign_hmac`] with an explicit scope region.
-pub fn sign_hmac_in_region(
-    req: &mut Request,
-    access_id: &str,
-    secret: &Secret,
-    time: DateTime<Utc>,
-    region: &str,
-) -> Result<()> {
+pub fn sign_hmac_in_region(req: &mut Request, access_id: &str, secret: &Secret, time: DateTime<Utc>, region: &str) -> Result<()> {
     check_region(region)?;
     if access_id.is_empty() || access_id.contains(['/', ',', ' ', '\n']) {
         return Err(Error::invalid_input("invalid GCS HMAC access id"));
@@ -413,8 +405,7 @@ pub fn hmac_canonical_request(req: &Request) -> Result<(String, String)> {
     }
     let signed_headers = headers.keys().map(String::as_str).collect::<Vec<_>>().join(";");
     let payload = headers.get("x-goog-content-sha256").cloned().unwrap_or_else(|| UNSIGNED_PAYLOAD.to_string());
-    let mut query: Vec<(String, String)> =
-        req.query.iter().map(|(k, v)| (encode_unreserved(k), encode_unreserved(v))).collect();
+    let mut query: Vec<(String, String)> = req.query.iter().map(|(k, v)| (encode_unreserved(k), encode_unreserved(v))).collect();
     query.sort();
     let path = if req.path.is_empty() { "/" } else { req.path.as_str() };
     let mut cr = format!("{}\n{}\n{}\n", req.method.as_str(), path, join_query(&query));
@@ -465,10 +456,8 @@ impl ServiceAccountKey {
     pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>> {
         // DER DigestInfo header for SHA-256 (RFC 8017 section 9.2, note 1). Prefixing it by hand
         // avoids needing the `oid` feature of sha2 for `Pkcs1v15Sign::new::<Sha256>()`.
-        const SHA256_DIGEST_INFO: [u8; 19] = [
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-            0x20,
-        ];
+        const SHA256_DIGEST_INFO: [u8; 19] =
+            [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
         let mut t = Vec::with_capacity(51);
         t.extend_from_slice(&SHA256_DIGEST_INFO);
         t.extend_from_slice(&Sha256::digest(message));
@@ -543,12 +532,7 @@ pub struct PostPolicyV4Request {
 }
 
 impl PostPolicyV4Request {
-    pub fn new(
-        bucket: impl Into<String>,
-        object: impl Into<String>,
-        time: DateTime<Utc>,
-        expiration_secs: u64,
-    ) -> Self {
+    pub fn new(bucket: impl Into<String>, object: impl Into<String>, time: DateTime<Utc>, expiration_secs: u64) -> Self {
         PostPolicyV4Request {
             bucket: bucket.into(),
             object: object.into(),
@@ -635,14 +619,7 @@ pub fn post_policy_v4(req: &PostPolicyV4Request, creds: &GcsCredentials) -> Resu
         let lk = k.to_ascii_lowercase();
         if matches!(
             lk.as_str(),
-            "key"
-                | "policy"
-                | "bucket"
-                | "file"
-                | "x-goog-algorithm"
-                | "x-goog-credential"
-                | "x-goog-date"
-                | "x-goog-signature"
+            "key" | "policy" | "bucket" | "file" | "x-goog-algorithm" | "x-goog-credential" | "x-goog-date" | "x-goog-signature"
         ) {
             return Err(Error::invalid_input(format!("POST policy field {k} is set by the signer")));
         }
@@ -657,10 +634,7 @@ pub fn post_policy_v4(req: &PostPolicyV4Request, creds: &GcsCredentials) -> Resu
     let mut fields = req.fields.clone();
     fields.push(("key".into(), req.object.clone()));
     fields.push(("x-goog-date".into(), datetime_stamp(&req.time)));
-    fields.push((
-        "x-goog-credential".into(),
-        format!("{id}/{}/{}/{SERVICE}/{TERMINATOR}", date_stamp(&req.time), req.region),
-    ));
+    fields.push(("x-goog-credential".into(), format!("{id}/{}/{}/{SERVICE}/{TERMINATOR}", date_stamp(&req.time), req.region)));
     fields.push(("x-goog-algorithm".into(), algorithm.to_string()));
     fields.push(("policy".into(), policy));
     fields.push(("x-goog-signature".into(), sig));
@@ -720,9 +694,7 @@ fn resolve_location(
     };
     Ok(match style {
         UrlStyle::Path => (base, format!("/{bucket}{object_path}")),
-        UrlStyle::VirtualHosted => {
-            (format!("{bucket}.{base}"), if object_path.is_empty() { "/".into() } else { object_path })
-        }
+        UrlStyle::VirtualHosted => (format!("{bucket}.{base}"), if object_path.is_empty() { "/".into() } else { object_path }),
         UrlStyle::BucketBoundHostname(h) => {
             check_host(h)?;
             (h.clone(), if object_path.is_empty() { "/".into() } else { object_path })
@@ -733,8 +705,7 @@ fn resolve_location(
 fn check_bucket(bucket: &str) -> Result<()> {
     // Bucket names are lowercase letters, digits, '-', '_' and '.'; anything else would also
     // need encoding, so it is refused rather than signed into a URL GCS would reject.
-    if bucket.is_empty() || !bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
-    {
+    if bucket.is_empty() || !bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)) {
         return Err(Error::invalid_input(format!("invalid GCS bucket name {bucket:?}")));
     }
     Ok(())
@@ -788,12 +759,7 @@ fn canonical_header_value(v: &str) -> String {
 fn is_reserved_query(name: &str) -> bool {
     matches!(
         name.to_ascii_lowercase().as_str(),
-        "x-goog-algorithm"
-            | "x-goog-credential"
-            | "x-goog-date"
-            | "x-goog-expires"
-            | "x-goog-signedheaders"
-            | "x-goog-signature"
+        "x-goog-algorithm" | "x-goog-credential" | "x-goog-date" | "x-goog-expires" | "x-goog-signedheaders" | "x-goog-signature"
     )
 }
 
@@ -830,22 +796,6 @@ fn date_stamp(t: &DateTime<Utc>) -> String {
 
 fn datetime_stamp(t: &DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(msg);
-    mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 /// Debug helper: name/value pairs with credential-like and key-carrying values hidden.
@@ -924,8 +874,7 @@ mod tests {
 
     #[test]
     fn debug_hides_encryption_keys_and_signatures() {
-        let req = V4SignRequest::new(Method::Get, "b", Some("o"), t0(), 10)
-            .with_header("X-Goog-Encryption-Key", "c2VjcmV0a2V5");
+        let req = V4SignRequest::new(Method::Get, "b", Some("o"), t0(), 10).with_header("X-Goog-Encryption-Key", "c2VjcmV0a2V5");
         assert!(!format!("{req:?}").contains("c2VjcmV0a2V5"));
         let p = PostPolicyV4 { url: "u".into(), fields: vec![("x-goog-signature".into(), "abcdef0123".into())] };
         assert!(!format!("{p:?}").contains("abcdef0123"));

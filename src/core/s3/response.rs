@@ -1,0 +1,405 @@
+//! One parser per S3 response, and the mapping of S3 errors to [`ErrorKind`].
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use percent_encoding::percent_decode_str;
+
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::Response;
+use crate::core::types::{BucketInfo, DeleteFailure, ListPage, ObjectMeta};
+use crate::core::xml::{self, Node};
+
+/// An in-progress multipart upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MultipartUpload {
+    pub key: String,
+    pub upload_id: String,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::invalid_response(msg)
+}
+
+/// The kind a code (or, without one, a status) maps to, and whether a retry may help.
+fn classify(code: Option<&str>, status: u16) -> (ErrorKind, bool) {
+    use ErrorKind::*;
+    let by_code = code.and_then(|c| {
+        Some(match c {
+            "NoSuchKey" | "NoSuchBucket" | "NoSuchUpload" | "NoSuchVersion" | "NotFound" => (NotFound, false),
+            "AccessDenied"
+            | "SignatureDoesNotMatch"
+            | "InvalidAccessKeyId"
+            | "InvalidToken"
+            | "ExpiredToken"
+            | "AllAccessDisabled"
+            | "AccountProblem"
+            | "InvalidSecurity"
+            | "RequestTimeTooSkewed" => (PermissionDenied, false),
+            "PreconditionFailed" | "ConditionalRequestConflict" => (PreconditionFailed, false),
+            "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => (AlreadyExists, false),
+            "BucketNotEmpty" | "OperationAborted" | "InvalidObjectState" => (Conflict, false),
+            "InvalidRange"
+            | "InvalidArgument"
+            | "EntityTooSmall"
+            | "EntityTooLarge"
+            | "InvalidPart"
+            | "InvalidPartOrder"
+            | "MalformedXML"
+            | "InvalidBucketName"
+            | "KeyTooLongError"
+            | "InvalidDigest"
+            | "BadDigest"
+            | "InvalidRequest"
+            | "MissingContentLength"
+            | "InvalidStorageClass" => (InvalidInput, false),
+            "NotImplemented" => (NotSupported, false),
+            "SlowDown"
+            | "RequestTimeout"
+            | "InternalError"
+            | "ServiceUnavailable"
+            | "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequests" => (Service, true),
+            _ => return None,
+        })
+    });
+    by_code.unwrap_or(match status {
+        404 => (NotFound, false),
+        401 | 403 => (PermissionDenied, false),
+        412 => (PreconditionFailed, false),
+        409 => (Conflict, false),
+        400 | 411 | 413 | 414 | 416 => (InvalidInput, false),
+        405 | 501 => (NotSupported, false),
+        408 | 429 | 500..=599 => (Service, true),
+        _ => (Service, false),
+    })
+}
+
+/// The `<Error>` element of a body: the root, or (tolerated) a direct child of another root.
+fn error_node(root: &Node) -> Option<&Node> {
+    if root.name == "Error" { Some(root) } else { root.child("Error") }
+}
+
+fn error_from(node: Option<&Node>, resp: &Response) -> Error {
+    let code = node.and_then(|n| n.text_of("Code")).map(str::trim).filter(|c| !c.is_empty());
+    let message = node.and_then(|n| n.text_of("Message")).map(str::trim).filter(|m| !m.is_empty());
+    let (kind, retryable) = classify(code, resp.status);
+    let message = match (message, code) {
+        (Some(m), _) => m.to_string(),
+        (None, Some(c)) => format!("S3 error {c}"),
+        (None, None) if resp.body.is_empty() => format!("S3 answered HTTP {} with no body", resp.status),
+        (None, None) => format!("S3 answered HTTP {} with an unreadable error body", resp.status),
+    };
+    let mut e = Error::new(kind, message).with_status(resp.status).retryable(retryable);
+    if let Some(c) = code {
+        e = e.with_code(c);
+    }
+    let rid = node
+        .and_then(|n| n.text_of("RequestId"))
+        .map(str::to_string)
+        .or_else(|| resp.headers.get("x-amz-request-id").map(str::to_string));
+    if let Some(r) = rid.filter(|r| !r.is_empty()) {
+        e = e.with_request_id(r);
+    }
+    e
+}
+
+/// The typed error of a non-2xx response. Never fails: an unreadable body still yields an
+/// error typed by its status.
+pub fn parse_error(resp: &Response) -> Error {
+    let root = xml::parse(&resp.body).ok();
+    error_from(root.as_ref().and_then(error_node), resp)
+}
+
+/// Parse a success body; a 200 whose body is an `<Error>` (CompleteMultipartUpload and
+/// CopyObject do this when they fail late) is that error.
+fn success_body(resp: &Response, expected_root: &str) -> Result<Node> {
+    let root = xml::parse(&resp.body)?;
+    if root.name == "Error" {
+        return Err(error_from(Some(&root), resp));
+    }
+    if root.name != expected_root {
+        return Err(invalid(format!("expected <{expected_root}>, got <{}>", root.name)));
+    }
+    Ok(root)
+}
+
+fn required<'a>(n: &'a Node, name: &str) -> Result<&'a str> {
+    n.text_of(name).ok_or_else(|| invalid(format!("<{}> lacks <{name}>", n.name)))
+}
+
+fn xml_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| invalid(format!("bad timestamp {s:?}")))
+}
+
+fn http_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(s.trim()).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn unquote(etag: &str) -> String {
+    etag.trim().trim_matches('"').to_string()
+}
+
+fn url_decode(s: &str, encoded: bool) -> Result<String> {
+    if !encoded {
+        return Ok(s.to_string());
+    }
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| invalid(format!("key {s:?} is not UTF-8 once decoded")))
+}
+
+fn number(s: &str, what: &str) -> Result<u64> {
+    s.trim().parse().map_err(|_| invalid(format!("bad {what} {s:?}")))
+}
+
+pub fn parse_list_buckets(resp: &Response) -> Result<Vec<BucketInfo>> {
+    let root = success_body(resp, "ListAllMyBucketsResult")?;
+    let Some(buckets) = root.child("Buckets") else { return Ok(Vec::new()) };
+    buckets
+        .all("Bucket")
+        .map(|b| {
+            let created = b.text_of("CreationDate").map(xml_time).transpose()?;
+            Ok(BucketInfo { name: required(b, "Name")?.to_string(), created })
+        })
+        .collect()
+}
+
+fn object_meta(c: &Node, encoded: bool) -> Result<ObjectMeta> {
+    let mut m = ObjectMeta::new(url_decode(required(c, "Key")?, encoded)?, number(required(c, "Size")?, "Size")?);
+    m.last_modified = c.text_of("LastModified").map(xml_time).transpose()?;
+    m.etag = c.text_of("ETag").map(unquote);
+    m.storage_class = c.text_of("StorageClass").map(str::to_string);
+    m.version = c.text_of("VersionId").map(str::to_string);
+    Ok(m)
+}
+
+fn listing(resp: &Response, v1: bool) -> Result<ListPage> {
+    let root = success_body(resp, "ListBucketResult")?;
+    let encoded = root.text_of("EncodingType").is_some_and(|e| e.eq_ignore_ascii_case("url"));
+    let mut page = ListPage::default();
+    for c in root.all("Contents") {
+        page.objects.push(object_meta(c, encoded)?);
+    }
+    for p in root.all("CommonPrefixes") {
+        page.prefixes.push(url_decode(required(p, "Prefix")?, encoded)?);
+    }
+    let truncated = match root.text_of("IsTruncated").map(str::trim) {
+        Some("true") => true,
+        Some("false") | None => false,
+        Some(other) => return Err(invalid(format!("bad IsTruncated {other:?}"))),
+    };
+    if truncated {
+        let token = if v1 {
+            // v1 pages by marker: NextMarker when a delimiter was used, else the last key.
+            root.text_of("NextMarker")
+                .map(|m| url_decode(m, encoded))
+                .transpose()?
+                .or_else(|| page.objects.last().map(|o| o.key.clone()))
+        } else {
+            root.text_of("NextContinuationToken").map(str::to_string)
+        };
+        page.next_token =
+            Some(token.filter(|t| !t.is_empty()).ok_or_else(|| invalid("listing is truncated but has no continuation token"))?);
+    }
+    Ok(page)
+}
+
+/// ListObjectsV2.
+pub fn parse_list_objects_v2(resp: &Response) -> Result<ListPage> {
+    listing(resp, false)
+}
+
+/// ListObjects (v1), for servers without v2; the next token is a marker.
+pub fn parse_list_objects_v1(resp: &Response) -> Result<ListPage> {
+    listing(resp, true)
+}
+
+fn header_meta(key: &str, resp: &Response) -> ObjectMeta {
+    let h = &resp.headers;
+    let mut m = ObjectMeta::new(key, 0);
+    m.last_modified = h.get("last-modified").and_then(http_time);
+    m.etag = h.get("etag").map(unquote);
+    m.content_type = h.get("content-type").map(str::to_string);
+    m.storage_class = h.get("x-amz-storage-class").map(str::to_string);
+    m.version = h.get("x-amz-version-id").map(str::to_string);
+    m
+}
+
+pub fn parse_head_object(key: &str, resp: &Response) -> Result<ObjectMeta> {
+    let mut m = header_meta(key, resp);
+    m.size =
+        number(resp.headers.get("content-length").ok_or_else(|| invalid("HEAD answer lacks Content-Length"))?, "Content-Length")?;
+    Ok(m)
+}
+
+/// `bytes a-b/total` → (a, b, total); total may be `*`.
+fn content_range(v: &str) -> Result<(u64, u64, Option<u64>)> {
+    let bad = || invalid(format!("bad Content-Range {v:?}"));
+    let rest = v.trim().strip_prefix("bytes ").ok_or_else(bad)?;
+    let (range, total) = rest.split_once('/').ok_or_else(bad)?;
+    let (a, b) = range.split_once('-').ok_or_else(bad)?;
+    let (a, b) = (number(a, "range start")?, number(b, "range end")?);
+    let total = if total == "*" { None } else { Some(number(total, "size")?) };
+    if b < a || total.is_some_and(|t| b >= t) {
+        return Err(bad());
+    }
+    Ok((a, b, total))
+}
+
+/// GetObject: the metadata (size is the whole object's) and the bytes. A body shorter or
+/// longer than announced is an `Integrity` error.
+pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes)> {
+    let mut m = header_meta(key, resp);
+    let len = resp.body.len() as u64;
+    if let Some(cl) = resp.headers.get("content-length") {
+        let cl = number(cl, "Content-Length")?;
+        if cl != len {
+            return Err(Error::new(ErrorKind::Integrity, format!("{key}: announced {cl} bytes, received {len}")));
+        }
+    }
+    if resp.status == 206 {
+        let cr =
+            resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
+        let (a, b, total) = content_range(cr)?;
+        if b - a + 1 != len {
+            return Err(Error::new(ErrorKind::Integrity, format!("{key}: range {a}-{b} but {len} bytes received")));
+        }
+        m.size = total.unwrap_or(b + 1);
+    } else {
+        m.size = len;
+    }
+    Ok((m, resp.body.clone()))
+}
+
+pub fn parse_put_object(key: &str, size: u64, resp: &Response) -> Result<ObjectMeta> {
+    let mut m = header_meta(key, resp);
+    m.size = size;
+    // A PUT answer's Content-Type describes its (empty) body, not the object.
+    m.content_type = None;
+    Ok(m)
+}
+
+pub fn parse_copy_object(resp: &Response) -> Result<()> {
+    success_body(resp, "CopyObjectResult").map(|_| ())
+}
+
+pub fn parse_delete_objects(resp: &Response) -> Result<Vec<DeleteFailure>> {
+    let root = success_body(resp, "DeleteResult")?;
+    root.all("Error")
+        .map(|e| {
+            Ok(DeleteFailure {
+                key: required(e, "Key")?.to_string(),
+                code: e.text_of("Code").unwrap_or_default().to_string(),
+                message: e.text_of("Message").unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
+}
+
+pub fn parse_create_multipart(resp: &Response) -> Result<String> {
+    let root = success_body(resp, "InitiateMultipartUploadResult")?;
+    let id = required(&root, "UploadId")?.trim();
+    if id.is_empty() {
+        return Err(invalid("empty UploadId"));
+    }
+    Ok(id.to_string())
+}
+
+pub fn parse_upload_part(resp: &Response) -> Result<String> {
+    let etag = resp.headers.get("etag").map(unquote).filter(|e| !e.is_empty());
+    etag.ok_or_else(|| invalid("UploadPart answer lacks an ETag"))
+}
+
+/// CompleteMultipartUpload. The size is not reported (0 here); the caller asks if it needs it.
+pub fn parse_complete_multipart(key: &str, resp: &Response) -> Result<ObjectMeta> {
+    let root = success_body(resp, "CompleteMultipartUploadResult")?;
+    let mut m = ObjectMeta::new(key, 0);
+    m.etag = root.text_of("ETag").map(unquote);
+    m.version = resp.headers.get("x-amz-version-id").map(str::to_string);
+    Ok(m)
+}
+
+pub fn parse_list_multipart_uploads(resp: &Response) -> Result<Vec<MultipartUpload>> {
+    let root = success_body(resp, "ListMultipartUploadsResult")?;
+    let encoded = root.text_of("EncodingType").is_some_and(|e| e.eq_ignore_ascii_case("url"));
+    root.all("Upload")
+        .map(|u| {
+            Ok(MultipartUpload {
+                key: url_decode(required(u, "Key")?, encoded)?,
+                upload_id: required(u, "UploadId")?.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::http::Headers;
+
+    fn resp(status: u16, body: &str) -> Response {
+        Response::new(status, Headers::new(), body.to_string())
+    }
+
+    #[test]
+    fn errors_are_typed() {
+        let e = parse_error(&resp(404, "<Error><Code>NoSuchKey</Code><Message>gone</Message><RequestId>R1</RequestId></Error>"));
+        assert_eq!(
+            (e.kind, e.code.as_deref(), e.request_id.as_deref(), e.status),
+            (ErrorKind::NotFound, Some("NoSuchKey"), Some("R1"), Some(404))
+        );
+        let e = parse_error(&resp(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>"));
+        assert_eq!(e.kind, ErrorKind::PermissionDenied);
+        let e = parse_error(&resp(503, "<Error><Code>SlowDown</Code></Error>"));
+        assert!(e.retryable && e.kind == ErrorKind::Service);
+        let e = parse_error(&resp(412, ""));
+        assert_eq!(e.kind, ErrorKind::PreconditionFailed);
+        let e = parse_error(&resp(500, "<html>oops"));
+        assert!(e.retryable && e.message.contains("unreadable"));
+        let e = parse_error(&resp(409, "<Error><Code>BucketNotEmpty</Code></Error>"));
+        assert_eq!(e.kind, ErrorKind::Conflict);
+    }
+
+    #[test]
+    fn error_inside_200() {
+        let r = resp(200, "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code><Message>retry</Message></Error>");
+        let e = parse_complete_multipart("k", &r).unwrap_err();
+        assert!(e.retryable && e.code.as_deref() == Some("InternalError"));
+        assert_eq!(
+            parse_copy_object(&resp(200, "<Error><Code>AccessDenied</Code></Error>")).unwrap_err().kind,
+            ErrorKind::PermissionDenied
+        );
+    }
+
+    #[test]
+    fn listing_decodes_keys_and_demands_tokens() {
+        let body = "<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>\
+            <NextContinuationToken>tok</NextContinuationToken>\
+            <Contents><Key>a%20b%2Bc</Key><Size>3</Size><ETag>&quot;e&quot;</ETag><LastModified>2024-01-02T03:04:05.000Z</LastModified></Contents>\
+            <CommonPrefixes><Prefix>d%2F</Prefix></CommonPrefixes></ListBucketResult>";
+        let p = parse_list_objects_v2(&resp(200, body)).unwrap();
+        assert_eq!(p.objects[0].key, "a b+c");
+        assert_eq!(p.objects[0].etag.as_deref(), Some("e"));
+        assert_eq!(p.prefixes, ["d/"]);
+        assert_eq!(p.next_token.as_deref(), Some("tok"));
+        let bad = resp(200, "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>");
+        assert!(parse_list_objects_v2(&bad).is_err());
+        let bad = resp(200, "<ListBucketResult><Contents><Key>k</Key><Size>x</Size></Contents></ListBucketResult>");
+        assert_eq!(parse_list_objects_v2(&bad).unwrap_err().kind, ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn ranged_get() {
+        let mut h = Headers::new();
+        h.set("Content-Range", "bytes 2-4/10");
+        h.set("Content-Length", "3");
+        h.set("ETag", "\"abc\"");
+        let (m, data) = parse_get_object("k", &Response::new(206, h.clone(), "xyz")).unwrap();
+        assert_eq!((m.size, &data[..], m.etag.as_deref()), (10, &b"xyz"[..], Some("abc")));
+        assert_eq!(parse_get_object("k", &Response::new(206, h, "xy")).unwrap_err().kind, ErrorKind::Integrity);
+        assert!(parse_upload_part(&resp(200, "")).is_err());
+    }
+}
