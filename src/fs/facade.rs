@@ -148,10 +148,9 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
                     return Err(not_found(path));
                 }
             } else {
-                match self.store.head(&bucket, &key).await {
-                    Ok(meta) => out.push(Entry::file(&bucket, meta)),
-                    Err(e) if e.is_not_found() => return Err(not_found(path)),
-                    Err(e) => return Err(e),
+                match self.head_file(&bucket, &key).await? {
+                    Some(meta) => out.push(Entry::file(&bucket, meta)),
+                    None => return Err(not_found(path)),
                 }
             }
         }
@@ -172,18 +171,36 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         if key.is_empty() {
             return if self.store.bucket_exists(&bucket).await? { Ok(Entry::dir(bucket)) } else { Err(not_found(path)) };
         }
-        match self.store.head(&bucket, &key).await {
-            Ok(meta) => return Ok(Entry::file(&bucket, meta)),
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
+        if let Some(meta) = self.head_file(&bucket, &key).await? {
+            return Ok(Entry::file(&bucket, meta));
         }
-        let req = ListRequest { prefix: dir_prefix(&key), max_keys: Some(1), ..ListRequest::default() };
-        let page = self.store.list_page(&bucket, &req).await?;
-        if page.objects.is_empty() && page.prefixes.is_empty() {
-            Err(not_found(path))
-        } else {
-            Ok(Entry::dir(path::join(&bucket, &key)))
+        if self.has_children(&bucket, &key).await? { Ok(Entry::dir(path::join(&bucket, &key))) } else { Err(not_found(path)) }
+    }
+
+    /// HEAD of a possible file; `None` when there is no such object. Servers that keep objects
+    /// as files (s3s-fs) answer a HEAD on a directory path with a 5xx; a failed HEAD is
+    /// therefore checked against the listing, which is authoritative about existence: the key
+    /// itself sorts first among the keys it prefixes.
+    async fn head_file(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
+        match self.store.head(bucket, key).await {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) if e.kind == ErrorKind::Service => {
+                let req = ListRequest { prefix: key.to_string(), max_keys: Some(1), ..ListRequest::default() };
+                match self.store.list_page(bucket, &req).await {
+                    Ok(page) if page.objects.first().is_none_or(|o| o.key != key) => Ok(None),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
         }
+    }
+
+    /// Whether any key continues `key/`.
+    async fn has_children(&self, bucket: &str, key: &str) -> Result<bool> {
+        let req = ListRequest { prefix: dir_prefix(key), max_keys: Some(1), ..ListRequest::default() };
+        let page = self.store.list_page(bucket, &req).await?;
+        Ok(!page.objects.is_empty() || !page.prefixes.is_empty())
     }
 
     pub async fn exists(&self, path: &str) -> Result<bool> {
@@ -199,7 +216,7 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         if key.is_empty() {
             return Ok(false);
         }
-        absent_is_false(self.store.head(&bucket, &key).await.map(|_| true))
+        Ok(self.head_file(&bucket, &key).await?.is_some())
     }
 
     /// Size of one file.
@@ -256,11 +273,7 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
             files.insert(path::join(&bucket, &o.key), Entry::file(&bucket, o));
         }
         if files.is_empty() && dirs.is_empty() && !key.is_empty() {
-            return match self.store.head(&bucket, &key).await {
-                Ok(meta) => Ok(vec![Entry::file(&bucket, meta)]),
-                Err(e) if e.is_not_found() => Ok(Vec::new()),
-                Err(e) => Err(e),
-            };
+            return Ok(self.head_file(&bucket, &key).await?.map(|meta| Entry::file(&bucket, meta)).into_iter().collect());
         }
         let mut out: Vec<Entry> = files.into_values().collect();
         if withdirs {
@@ -349,6 +362,16 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         };
         match self.store.get(&bucket, &key, range).await {
             Ok(r) => Ok(r.data),
+            // Some S3-compatible servers fail suffix ranges (s3s-fs: when longer than the
+            // object); the same bytes as an absolute range.
+            Err(e) if e.kind == ErrorKind::Service && matches!(range, Some(ByteRange::Suffix(_))) => {
+                let size = self.store.head(&bucket, &key).await?.size;
+                let (start, end) = range.expect("matched above").resolve(size);
+                if start == end {
+                    return Ok(Bytes::new());
+                }
+                Ok(self.store.get(&bucket, &key, Some(ByteRange::From { start, end: Some(end) })).await?.data)
+            }
             // A start at or past the end is an empty slice in Python, a 416 on S3.
             Err(e) if e.kind == ErrorKind::InvalidInput && range.is_some() => {
                 let size = self.store.head(&bucket, &key).await?.size;
@@ -464,13 +487,9 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
             return Err(Error::invalid_input("cp/mv need bucket paths"));
         }
         if !sk.is_empty() {
-            match self.store.head(&sb, &sk).await {
-                Ok(_) => {
-                    let dk = if dk.is_empty() { path::name(&sk) } else { dk };
-                    return Ok(vec![((sb, sk), (db, dk))]);
-                }
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
+            if self.head_file(&sb, &sk).await?.is_some() {
+                let dk = if dk.is_empty() { path::name(&sk) } else { dk };
+                return Ok(vec![((sb, sk), (db, dk))]);
             }
         }
         if !recursive {
@@ -505,15 +524,17 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
             return Err(Error::invalid_input("refusing to remove the root"));
         }
         if key.is_empty() && !recursive {
-            // rmdir of a bucket: the store refuses a non-empty one (Conflict).
+            // rmdir of a bucket. Checked here too: some servers (s3s-fs) delete a non-empty
+            // bucket with everything in it.
+            if self.has_children(&bucket, "").await? {
+                return Err(Error::new(ErrorKind::Conflict, format!("bucket {bucket} is not empty; pass recursive")));
+            }
             return self.store.delete_bucket(&bucket).await;
         }
         let mut keys = Vec::new();
         if !key.is_empty() {
-            match self.store.head(&bucket, &key).await {
-                Ok(_) => keys.push(key.clone()),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
+            if self.head_file(&bucket, &key).await?.is_some() {
+                keys.push(key.clone());
             }
         }
         if recursive {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::store::{Capabilities, DeleteFailure, GetResult, Store};
+use super::store::{Capabilities, DeleteFailure, GetResult, Store, path_like};
 use crate::core::creds::AwsCredentials;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::{Method, Request, Response};
@@ -85,6 +85,16 @@ impl<T: Transport> S3Store<T> {
         self.inner.signer.sign(req, &params, self.payload(&body)).map(|_| ())
     }
 
+    /// A server declared without `any_key` would mangle other keys (store `a//b` as `a/b`):
+    /// refuse them before anything is written.
+    fn check_key(&self, key: &str) -> Result<()> {
+        if self.caps.any_key || path_like(key) {
+            Ok(())
+        } else {
+            Err(Error::invalid_input(format!("this server cannot hold the key {key:?} (empty, '.' or '..' segments, backslash)")))
+        }
+    }
+
     /// Sign and send; a non-2xx answer becomes the typed S3 error.
     async fn call(&self, mut req: Request) -> Result<Response> {
         self.sign(&mut req)?;
@@ -147,12 +157,14 @@ impl<T: Transport> Store for S3Store<T> {
     }
 
     async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta> {
+        self.check_key(key)?;
         let size = data.len() as u64;
         let resp = self.call(s3::put_object(&self.inner.config, bucket, key, data, opts)?).await?;
         s3::parse_put_object(key, size, &resp)
     }
 
     async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()> {
+        self.check_key(dst_key)?;
         let req = s3::copy_object(&self.inner.config, src_bucket, src_key, dst_bucket, dst_key)?;
         s3::parse_copy_object(&self.call(req).await?)
     }
@@ -166,6 +178,7 @@ impl<T: Transport> Store for S3Store<T> {
     }
 
     async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String> {
+        self.check_key(key)?;
         let resp = self.call(s3::create_multipart(&self.inner.config, bucket, key, opts)?).await?;
         s3::parse_create_multipart(&resp)
     }

@@ -134,3 +134,9 @@ pub fn paginate(sorted: impl Iterator<Item = ObjectMeta>, req: &ListRequest) -> 
     }
     page
 }
+
+/// Whether a key could be a relative file path: no empty, `.` or `..` segment, no backslash.
+/// Stores without [`Capabilities::any_key`] accept only such keys.
+pub fn path_like(key: &str) -> bool {
+    !key.split('/').any(|s| s.is_empty() || s == "." || s == "..") && !key.contains('\\')
+}

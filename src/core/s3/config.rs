@@ -16,6 +16,10 @@ pub struct S3Config {
     pub path_style: bool,
     /// A path the service is mounted under (`""` or `/prefix`), for path-style endpoints.
     pub base_path: String,
+    /// Ask for URL-encoded keys in listings (`encoding-type=url`), so that keys holding
+    /// characters XML cannot carry survive. Off only for servers that claim the encoding
+    /// without applying it (s3s-fs 0.14).
+    pub url_encoded_listing: bool,
 }
 
 impl S3Config {
@@ -27,6 +31,7 @@ impl S3Config {
             region: region.into(),
             path_style: false,
             base_path: String::new(),
+            url_encoded_listing: true,
         }
     }
 
@@ -51,6 +56,7 @@ impl S3Config {
             region: region.into(),
             path_style: true,
             base_path: url.path().trim_end_matches('/').to_string(),
+            url_encoded_listing: true,
         })
     }
 

@@ -81,8 +81,10 @@ pub fn list_objects_v2(cfg: &S3Config, bucket: &str, list: &ListRequest) -> Resu
     if let Some(n) = list.max_keys {
         req = req.query_param("max-keys", n.to_string());
     }
-    // Keys may hold characters XML 1.0 cannot carry; ask for them URL-encoded.
-    Ok(req.query_param("encoding-type", "url"))
+    if cfg.url_encoded_listing {
+        req = req.query_param("encoding-type", "url");
+    }
+    Ok(req)
 }
 
 pub fn head_object(cfg: &S3Config, bucket: &str, key: &str) -> Result<Request> {
@@ -202,7 +204,10 @@ pub fn list_multipart_uploads(cfg: &S3Config, bucket: &str, prefix: &str) -> Res
     if !prefix.is_empty() {
         req = req.query_param("prefix", prefix);
     }
-    Ok(req.query_param("encoding-type", "url"))
+    if cfg.url_encoded_listing {
+        req = req.query_param("encoding-type", "url");
+    }
+    Ok(req)
 }
 
 #[cfg(test)]
