@@ -486,11 +486,9 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         if sb.is_empty() || db.is_empty() {
             return Err(Error::invalid_input("cp/mv need bucket paths"));
         }
-        if !sk.is_empty() {
-            if self.head_file(&sb, &sk).await?.is_some() {
-                let dk = if dk.is_empty() { path::name(&sk) } else { dk };
-                return Ok(vec![((sb, sk), (db, dk))]);
-            }
+        if !sk.is_empty() && self.head_file(&sb, &sk).await?.is_some() {
+            let dk = if dk.is_empty() { path::name(&sk) } else { dk };
+            return Ok(vec![((sb, sk), (db, dk))]);
         }
         if !recursive {
             return Err(if self.isdir(src).await? {
@@ -532,10 +530,8 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
             return self.store.delete_bucket(&bucket).await;
         }
         let mut keys = Vec::new();
-        if !key.is_empty() {
-            if self.head_file(&bucket, &key).await?.is_some() {
-                keys.push(key.clone());
-            }
+        if !key.is_empty() && self.head_file(&bucket, &key).await?.is_some() {
+            keys.push(key.clone());
         }
         if recursive {
             let page = self.list_all(&bucket, &dir_prefix(&key), false).await?;
