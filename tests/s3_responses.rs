@@ -394,10 +394,13 @@ fn opendal() {
 
 // ------------------------------------------------------------------ smithy-rs recordings
 
+/// Status, headers and body of one recorded response.
+type RecordedResponse = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// One recorded exchange: request method and URI, response.
 fn exchanges(recording: &Value) -> Vec<(String, String, Response)> {
     let mut reqs: std::collections::BTreeMap<u64, (String, String)> = Default::default();
-    let mut resps: std::collections::BTreeMap<u64, (u16, Vec<(String, String)>, Vec<u8>)> = Default::default();
+    let mut resps: std::collections::BTreeMap<u64, RecordedResponse> = Default::default();
     for ev in recording["events"].as_array().unwrap() {
         let id = ev["connection_id"].as_u64().unwrap();
         let a = &ev["action"];
