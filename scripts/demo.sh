@@ -29,7 +29,7 @@ mkdir -p "$seed/reports/2026" "$seed/images"
 printf 'id,value\n1,42\n2,17\n' >"$seed/reports/2026/q1.csv"
 printf 'id,value\n1,7\n' >"$seed/reports/2026/q2 final.csv"
 printf 'hello from pailfs\n' >"$seed/README.txt"
-head -c 7000000 /dev/urandom >"$seed/images/big.bin"   # > 5 MiB: uploaded as multipart
+head -c 9000000 /dev/urandom >"$seed/images/big.bin"   # > 8 MiB part size: uploaded as multipart
 
 run $PAILFS mkdir s3://demo-bucket
 run $PAILFS put -r "$seed" s3://demo-bucket/data

@@ -12,6 +12,10 @@ scripts/wasm.sh install
 scripts/servers.sh install
 scripts/azurite.sh install
 
+step "lint (rustfmt, clippy)"
+if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: format check not run" >&2; fi
+if cargo clippy --version >/dev/null 2>&1; then cargo clippy --all-targets -- -D warnings; else echo "clippy not installed: lint not run" >&2; fi
+
 step "cargo test (unit, vectors, memory and file behaviour; no server)"
 cargo test --all-targets
 
