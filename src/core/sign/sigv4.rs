@@ -155,15 +155,7 @@ impl Signer {
             req.headers.set("x-amz-content-sha256", payload_hash.clone());
         }
         let (canon_headers, signed) = canonical_headers(&req.headers, &req.host)?;
-        let creq = canonical_request(
-            req.method.as_str(),
-            &canonical_uri(&req.path, &self.opts),
-            &canonical_query(&req.query),
-            &canon_headers,
-            &signed,
-            &payload_hash,
-        );
-        let sig = self.finish(creq, &datetime, &date, &scope, p);
+        let sig = self.finish(req, &canon_headers, &signed, &payload_hash, (&datetime, &date, &scope), p);
         req.headers.set(
             "Authorization",
             format!(
@@ -203,15 +195,7 @@ impl Signer {
             req.query.push(("X-Amz-Security-Token".into(), t.clone()));
         }
         req.query.push(("X-Amz-SignedHeaders".into(), signed.clone()));
-        let creq = canonical_request(
-            req.method.as_str(),
-            &canonical_uri(&req.path, &self.opts),
-            &canonical_query(&req.query),
-            &canon_headers,
-            &signed,
-            &payload.hash(),
-        );
-        let sig = self.finish(creq, &datetime, &date, &scope, p);
+        let sig = self.finish(req, &canon_headers, &signed, &payload.hash(), (&datetime, &date, &scope), p);
         if let Some(t) = token
             && self.opts.omit_session_token
         {
@@ -228,7 +212,24 @@ impl Signer {
         hex(&hmac_sha256(&key, policy_b64.as_bytes()))
     }
 
-    fn finish(&self, creq: String, datetime: &str, date: &str, scope: &str, p: &SigningParams) -> Signature {
+    /// Canonical request, string to sign and signature of `req` as it stands.
+    fn finish(
+        &self,
+        req: &Request,
+        canon_headers: &str,
+        signed: &str,
+        payload_hash: &str,
+        (datetime, date, scope): (&str, &str, &str),
+        p: &SigningParams,
+    ) -> Signature {
+        let creq = canonical_request(
+            req.method.as_str(),
+            &canonical_uri(&req.path, &self.opts),
+            &canonical_query(&req.query),
+            canon_headers,
+            signed,
+            payload_hash,
+        );
         let sts = string_to_sign(datetime, scope, &creq);
         let key = self.key(p.credentials.secret_access_key.expose(), date, p.region, p.service);
         let signature = hex(&hmac_sha256(&key, sts.as_bytes()));
