@@ -48,13 +48,27 @@ pub struct Error {
     pub request_id: Option<String>,
     /// Whether repeating the same request may succeed (5xx, throttling, resets).
     pub retryable: bool,
+    /// How long the server asked us to wait (`Retry-After`).
+    pub retry_after: Option<std::time::Duration>,
+    /// The request may have reached the server before it failed (a reset or timeout after
+    /// sending): repeating a non-idempotent request could then do its work twice.
+    pub outcome_unknown: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), status: None, code: None, request_id: None, retryable: false }
+        Error {
+            kind,
+            message: message.into(),
+            status: None,
+            code: None,
+            request_id: None,
+            retryable: false,
+            retry_after: None,
+            outcome_unknown: false,
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {

@@ -4,6 +4,7 @@
 //! time, send it, parse the answer. It holds no protocol knowledge of its own.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,21 +13,38 @@ use super::store::{Capabilities, DeleteFailure, GetResult, Store, path_like};
 use crate::core::creds::AwsCredentials;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::{Method, Request, Response};
+use crate::core::retry::{self, Decision, RetryPolicy};
 use crate::core::s3::{self, S3Config};
 use crate::core::sign::sigv4::{Payload, SignOptions, Signer, SigningParams};
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
-use crate::transport::{Clock, Transport};
+use crate::transport::{Clock, Random, Transport, XorShift};
 
 /// S3 (and S3-compatible servers) through transport `T`. Cheap to clone.
 pub struct S3Store<T> {
     inner: Arc<Inner<T>>,
     caps: Capabilities,
+    retry: RetryPolicy,
+    random: Arc<dyn Random>,
+    stats: Arc<CallStats>,
 }
 
 impl<T> Clone for S3Store<T> {
     fn clone(&self) -> Self {
-        S3Store { inner: self.inner.clone(), caps: self.caps }
+        S3Store {
+            inner: self.inner.clone(),
+            caps: self.caps,
+            retry: self.retry,
+            random: self.random.clone(),
+            stats: self.stats.clone(),
+        }
     }
+}
+
+/// Requests sent and retries taken, shared by the clones of a store.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    pub attempts: AtomicU64,
+    pub retries: AtomicU64,
 }
 
 struct Inner<T> {
@@ -56,8 +74,33 @@ impl<T: Transport> S3Store<T> {
             max_delete_batch: 1000,
             conditional_put: true,
         };
+        // Jitter only needs to differ between clients: seed it from the clock.
+        let seed = clock.now().timestamp_nanos_opt().unwrap_or_default() as u64;
         let inner = Inner { config, credentials, signer: Signer::new(SignOptions::S3), transport, clock };
-        S3Store { inner: Arc::new(inner), caps }
+        S3Store {
+            inner: Arc::new(inner),
+            caps,
+            retry: RetryPolicy::default(),
+            random: Arc::new(XorShift::new(seed)),
+            stats: Arc::default(),
+        }
+    }
+
+    /// How failed requests are repeated (default: [`RetryPolicy::default`]).
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The source of retry jitter (tests make it deterministic).
+    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// Attempts and retries so far, across clones.
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
     }
 
     /// Declare what an S3-compatible server cannot do (AWS S3 does all of it), so generic
@@ -95,11 +138,37 @@ impl<T: Transport> S3Store<T> {
         }
     }
 
-    /// Sign and send; a non-2xx answer becomes the typed S3 error.
-    async fn call(&self, mut req: Request) -> Result<Response> {
-        self.sign(&mut req)?;
-        let resp = self.inner.transport.send(req).await?;
-        if resp.is_success() { Ok(resp) } else { Err(s3::parse_error(&resp)) }
+    /// The driver loop: sign (afresh each attempt: the time is part of the signature), send,
+    /// parse; on failure ask the core's retry policy whether and when to go again. A non-2xx
+    /// answer becomes the typed S3 error; a parser's retryable error (an `<Error>` inside a 200)
+    /// is retried like one.
+    async fn call<R>(&self, req: Request, parse: impl Fn(Response) -> Result<R>) -> Result<R> {
+        let inner = &self.inner;
+        let idempotent = req.method.is_idempotent();
+        let start = inner.clock.now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut attempt = req.clone();
+            self.sign(&mut attempt)?;
+            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            let err = match inner.transport.send(attempt).await {
+                Ok(resp) if resp.is_success() => match parse(resp) {
+                    Ok(v) => return Ok(v),
+                    Err(e) => e,
+                },
+                Ok(resp) => s3::parse_error(&resp),
+                Err(e) => e,
+            };
+            let elapsed = (inner.clock.now() - start).to_std().unwrap_or_default();
+            match retry::decide(&self.retry, attempts, elapsed, &err, idempotent, self.random.next_f64()) {
+                Decision::RetryAfter(d) => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    inner.transport.sleep(d).await;
+                }
+                Decision::GiveUp => return Err(err),
+            }
+        }
     }
 }
 
@@ -113,20 +182,19 @@ impl<T: Transport> Store for S3Store<T> {
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        let resp = self.call(s3::list_buckets(&self.inner.config)?).await?;
-        s3::parse_list_buckets(&resp)
+        self.call(s3::list_buckets(&self.inner.config)?, |r| s3::parse_list_buckets(&r)).await
     }
 
     async fn create_bucket(&self, bucket: &str) -> Result<()> {
-        self.call(s3::create_bucket(&self.inner.config, bucket)?).await.map(|_| ())
+        self.call(s3::create_bucket(&self.inner.config, bucket)?, |_| Ok(())).await
     }
 
     async fn delete_bucket(&self, bucket: &str) -> Result<()> {
-        self.call(s3::delete_bucket(&self.inner.config, bucket)?).await.map(|_| ())
+        self.call(s3::delete_bucket(&self.inner.config, bucket)?, |_| Ok(())).await
     }
 
     async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
-        match self.call(s3::head_bucket(&self.inner.config, bucket)?).await {
+        match self.call(s3::head_bucket(&self.inner.config, bucket)?, |_| Ok(())).await {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),
             Err(e) => Err(e),
@@ -134,13 +202,11 @@ impl<T: Transport> Store for S3Store<T> {
     }
 
     async fn list_page(&self, bucket: &str, req: &ListRequest) -> Result<ListPage> {
-        let resp = self.call(s3::list_objects_v2(&self.inner.config, bucket, req)?).await?;
-        s3::parse_list_objects_v2(&resp)
+        self.call(s3::list_objects_v2(&self.inner.config, bucket, req)?, |r| s3::parse_list_objects_v2(&r)).await
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
-        let resp = self.call(s3::head_object(&self.inner.config, bucket, key)?).await?;
-        s3::parse_head_object(key, &resp)
+        self.call(s3::head_object(&self.inner.config, bucket, key)?, |r| s3::parse_head_object(key, &r)).await
     }
 
     async fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<GetResult> {
@@ -151,41 +217,38 @@ impl<T: Transport> Store for S3Store<T> {
             let meta = self.head(bucket, key).await?;
             return Ok(GetResult { meta, data: Bytes::new() });
         }
-        let resp = self.call(s3::get_object(&self.inner.config, bucket, key, range, None)?).await?;
-        let (meta, data) = s3::parse_get_object(key, &resp)?;
+        let req = s3::get_object(&self.inner.config, bucket, key, range, None)?;
+        let (meta, data) = self.call(req, |r| s3::parse_get_object(key, &r)).await?;
         Ok(GetResult { meta, data })
     }
 
     async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta> {
         self.check_key(key)?;
         let size = data.len() as u64;
-        let resp = self.call(s3::put_object(&self.inner.config, bucket, key, data, opts)?).await?;
-        s3::parse_put_object(key, size, &resp)
+        self.call(s3::put_object(&self.inner.config, bucket, key, data, opts)?, |r| s3::parse_put_object(key, size, &r)).await
     }
 
     async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()> {
         self.check_key(dst_key)?;
         let req = s3::copy_object(&self.inner.config, src_bucket, src_key, dst_bucket, dst_key)?;
-        s3::parse_copy_object(&self.call(req).await?)
+        self.call(req, |r| s3::parse_copy_object(&r)).await
     }
 
     async fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteFailure>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let resp = self.call(s3::delete_objects(&self.inner.config, bucket, keys)?).await?;
-        s3::parse_delete_objects(&resp)
+        self.call(s3::delete_objects(&self.inner.config, bucket, keys)?, |r| s3::parse_delete_objects(&r)).await
     }
 
     async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String> {
         self.check_key(key)?;
-        let resp = self.call(s3::create_multipart(&self.inner.config, bucket, key, opts)?).await?;
-        s3::parse_create_multipart(&resp)
+        self.call(s3::create_multipart(&self.inner.config, bucket, key, opts)?, |r| s3::parse_create_multipart(&r)).await
     }
 
     async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String> {
-        let resp = self.call(s3::upload_part(&self.inner.config, bucket, key, upload_id, part_number, data)?).await?;
-        s3::parse_upload_part(&resp)
+        let req = s3::upload_part(&self.inner.config, bucket, key, upload_id, part_number, data)?;
+        self.call(req, |r| s3::parse_upload_part(&r)).await
     }
 
     async fn complete_multipart(
@@ -196,8 +259,8 @@ impl<T: Transport> Store for S3Store<T> {
         parts: &[(u32, String)],
         opts: &PutOptions,
     ) -> Result<ObjectMeta> {
-        let resp = self.call(s3::complete_multipart(&self.inner.config, bucket, key, upload_id, parts, opts)?).await?;
-        let mut meta = s3::parse_complete_multipart(key, &resp)?;
+        let req = s3::complete_multipart(&self.inner.config, bucket, key, upload_id, parts, opts)?;
+        let mut meta = self.call(req, |r| s3::parse_complete_multipart(key, &r)).await?;
         if meta.size == 0 {
             // CompleteMultipartUpload does not report the size; ask for it.
             meta = self.head(bucket, key).await?;
@@ -206,10 +269,10 @@ impl<T: Transport> Store for S3Store<T> {
     }
 
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
-        match self.call(s3::abort_multipart(&self.inner.config, bucket, key, upload_id)?).await {
+        match self.call(s3::abort_multipart(&self.inner.config, bucket, key, upload_id)?, |_| Ok(())).await {
             // Already gone: the goal (no upload left behind) holds.
             Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-            r => r.map(|_| ()),
+            r => r,
         }
     }
 
@@ -240,8 +303,10 @@ impl<T: Transport> Store for S3Store<T> {
 /// Listing in-progress multipart uploads (to prove nothing was left behind, or to clean up).
 impl<T: Transport> S3Store<T> {
     pub async fn list_multipart_uploads(&self, bucket: &str, prefix: &str) -> Result<Vec<(String, String)>> {
-        let resp = self.call(s3::list_multipart_uploads(&self.inner.config, bucket, prefix)?).await?;
-        Ok(s3::parse_list_multipart_uploads(&resp)?.into_iter().map(|u| (u.key, u.upload_id)).collect())
+        let uploads = self
+            .call(s3::list_multipart_uploads(&self.inner.config, bucket, prefix)?, |r| s3::parse_list_multipart_uploads(&r))
+            .await?;
+        Ok(uploads.into_iter().map(|u| (u.key, u.upload_id)).collect())
     }
 }
 

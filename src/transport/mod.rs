@@ -14,6 +14,37 @@ pub mod native;
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     async fn send(&self, req: Request) -> Result<Response>;
+
+    /// Wait (between retries): tokio's timer on native, `setTimeout` on wasm.
+    async fn sleep(&self, d: std::time::Duration);
+}
+
+/// Where randomness comes from (retry jitter): seeded per process on native, fixed in tests.
+pub trait Random {
+    /// Uniform in `[0, 1)`.
+    fn next_f64(&self) -> f64;
+}
+
+/// A small xorshift generator: jitter needs spread, not cryptographic strength.
+#[derive(Debug)]
+pub struct XorShift(std::sync::atomic::AtomicU64);
+
+impl XorShift {
+    pub fn new(seed: u64) -> Self {
+        XorShift(std::sync::atomic::AtomicU64::new(seed | 1))
+    }
+}
+
+impl Random for XorShift {
+    fn next_f64(&self) -> f64 {
+        use std::sync::atomic::Ordering;
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 /// Where "now" comes from: the system clock on native, `Date.now()` on wasm, a fixed value

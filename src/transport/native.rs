@@ -14,11 +14,13 @@ pub struct Timeouts {
     pub connect: Duration,
     /// The whole request, body included.
     pub request: Duration,
+    /// Longest wait for the next bytes of a response: a stalled body fails this early.
+    pub read: Duration,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: Duration::from_secs(10), request: Duration::from_secs(300) }
+        Timeouts { connect: Duration::from_secs(10), request: Duration::from_secs(300), read: Duration::from_secs(30) }
     }
 }
 
@@ -33,6 +35,7 @@ impl ReqwestTransport {
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
+            .read_timeout(timeouts.read)
             // Redirects would re-send signed headers to another host; S3 answers 301/307 with
             // an error body we want to see instead.
             .redirect(reqwest::redirect::Policy::none())
@@ -63,6 +66,8 @@ fn method(m: Method) -> reqwest::Method {
 /// reqwest errors print the URL, which may carry a presigned signature: strip it.
 fn transport_error(e: reqwest::Error, what: &str) -> Error {
     let timeout = e.is_timeout();
+    // A connect failure never reached the server; anything later may have.
+    let unsent = e.is_connect();
     let e = e.without_url();
     let mut msg = format!("{what}: {e}");
     let mut source = std::error::Error::source(&e);
@@ -71,7 +76,9 @@ fn transport_error(e: reqwest::Error, what: &str) -> Error {
         source = s.source();
     }
     let kind = if timeout { ErrorKind::Timeout } else { ErrorKind::Io };
-    Error::new(kind, msg).retryable(true)
+    let mut err = Error::new(kind, msg).retryable(true);
+    err.outcome_unknown = !unsent;
+    err
 }
 
 impl Transport for ReqwestTransport {
@@ -106,6 +113,10 @@ impl Transport for ReqwestTransport {
         }
         let body = resp.bytes().await.map_err(|e| transport_error(e, &what))?;
         Ok(Response { status, headers, body })
+    }
+
+    async fn sleep(&self, d: Duration) {
+        tokio::time::sleep(d).await
     }
 }
 

@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use pailfs::core::creds::AwsCredentials;
 use std::sync::Arc;
+use std::time::Duration;
+
+use pailfs::core::retry::RetryPolicy;
 
 use pailfs::fs::any::AnyStore;
 use pailfs::fs::facade::{FileSystem, Options};
@@ -122,7 +125,11 @@ pub async fn s3s() -> Fixture {
     config.url_encoded_listing = false;
     let caps = Capabilities { any_key: false, ..store.capabilities() };
     let creds = AwsCredentials::new(env("PAILFS_S3S_KEY"), env("PAILFS_S3S_SECRET"));
-    let store = S3Store::new(config, Some(creds), ReqwestTransport::default(), Arc::new(SystemClock)).with_capabilities(caps);
+    // Its 500s for directory paths are deterministic: retrying them only slows the suite.
+    let retry = RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
+    let store = S3Store::new(config, Some(creds), ReqwestTransport::default(), Arc::new(SystemClock))
+        .with_capabilities(caps)
+        .with_retry(retry);
     with_bucket(AnyStore::S3(store), "s3s", None).await
 }
 

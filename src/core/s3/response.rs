@@ -95,6 +95,9 @@ fn error_from(node: Option<&Node>, resp: &Response) -> Error {
     if let Some(c) = code {
         e = e.with_code(c);
     }
+    // Only the delta-seconds form: an HTTP date would need a clock, which the core has not.
+    e.retry_after =
+        resp.headers.get("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(std::time::Duration::from_secs);
     let rid = node
         .and_then(|n| n.text_of("RequestId"))
         .map(str::to_string)
@@ -257,7 +260,7 @@ pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes
     if let Some(cl) = resp.headers.get("content-length") {
         let cl = number(cl, "Content-Length")?;
         if cl != len {
-            return Err(Error::new(ErrorKind::Integrity, format!("{key}: announced {cl} bytes, received {len}")));
+            return Err(Error::new(ErrorKind::Integrity, format!("{key}: announced {cl} bytes, received {len}")).retryable(true));
         }
     }
     if resp.status == 206 {
@@ -265,7 +268,9 @@ pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes
             resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
         let (a, b, total) = content_range(cr)?;
         if b - a + 1 != len {
-            return Err(Error::new(ErrorKind::Integrity, format!("{key}: range {a}-{b} but {len} bytes received")));
+            return Err(
+                Error::new(ErrorKind::Integrity, format!("{key}: range {a}-{b} but {len} bytes received")).retryable(true)
+            );
         }
         m.size = total.unwrap_or(b + 1);
     } else {
@@ -353,8 +358,11 @@ mod tests {
         );
         let e = parse_error(&resp(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>"));
         assert_eq!(e.kind, ErrorKind::PermissionDenied);
-        let e = parse_error(&resp(503, "<Error><Code>SlowDown</Code></Error>"));
+        let mut slow = resp(503, "<Error><Code>SlowDown</Code></Error>");
+        slow.headers.set("Retry-After", "2");
+        let e = parse_error(&slow);
         assert!(e.retryable && e.kind == ErrorKind::Service);
+        assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(2)));
         let e = parse_error(&resp(412, ""));
         assert_eq!(e.kind, ErrorKind::PreconditionFailed);
         let e = parse_error(&resp(500, "<html>oops"));
