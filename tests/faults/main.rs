@@ -1,0 +1,182 @@
+//! Reliability under faults: 1000 mixed operations through a fault-injecting proxy in front
+//! of s3s-fs (which checks every signature) at a 20% fault rate. Every operation must succeed
+//! and every byte read must equal what was written. `#[ignore]`d: `make test` starts s3s-fs.
+
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use pailfs::core::creds::AwsCredentials;
+use pailfs::core::retry::RetryPolicy;
+use pailfs::core::s3::S3Config;
+use pailfs::fs::Store;
+use pailfs::fs::facade::{FileSystem, Options};
+use pailfs::fs::s3::S3Store;
+use pailfs::transport::native::{ReqwestTransport, SystemClock, Timeouts};
+
+const PART: u64 = 5 * 1024 * 1024;
+
+fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: start the servers with scripts/servers.sh (make test does)"))
+}
+
+/// Deterministic pseudo-random numbers for the workload (not the proxy's, not the store's).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn bytes(&mut self, len: usize) -> Bytes {
+        (0..len).map(|_| self.next() as u8).collect::<Vec<u8>>().into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs s3s-fs: make test"]
+async fn thousand_operations_at_twenty_percent_faults() {
+    let endpoint = env("PAILFS_S3S_ENDPOINT");
+    let upstream = endpoint.trim_start_matches("http://").parse().expect("s3s endpoint host:port");
+    let proxy = proxy::start(upstream, 0.2, 0x5eed, Duration::from_millis(1500)).await;
+
+    let config = S3Config::custom(&format!("http://{}", proxy.addr), "us-east-1").unwrap();
+    let config = S3Config { url_encoded_listing: false, ..config };
+    let creds = AwsCredentials::new(env("PAILFS_S3S_KEY"), env("PAILFS_S3S_SECRET"));
+    let timeouts =
+        Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(30), read: Duration::from_millis(500) };
+    let retry = RetryPolicy {
+        max_attempts: 12,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(200),
+        max_elapsed: Duration::from_secs(60),
+    };
+    let store =
+        S3Store::new(config, Some(creds), ReqwestTransport::new(timeouts).unwrap(), Arc::new(SystemClock)).with_retry(retry);
+    let fs = FileSystem::with_options(store.clone(), Options { part_size: PART, ..Options::default() });
+
+    let bucket = format!("pailfs-faults-{}", std::process::id());
+    fs.mkdir(&bucket, true).await.expect("create bucket");
+    let p = |k: &str| format!("{bucket}/{k}");
+
+    let mut rng = Rng(0xC0FFEE);
+    let mut model: BTreeMap<String, Bytes> = BTreeMap::new();
+    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut bytes_verified = 0usize;
+    const OPS: u32 = 1000;
+    for i in 0..OPS {
+        let roll = rng.below(100);
+        let op = if model.is_empty() || roll < 25 {
+            "put"
+        } else if roll < 28 {
+            "multipart put"
+        } else if roll < 55 {
+            "ranged get"
+        } else if roll < 65 {
+            "get"
+        } else if roll < 75 {
+            "list"
+        } else if roll < 87 {
+            "copy"
+        } else {
+            "delete"
+        };
+        *counts.entry(op).or_default() += 1;
+        let pick = |rng: &mut Rng, model: &BTreeMap<String, Bytes>| {
+            let n = rng.below(model.len() as u64) as usize;
+            model.keys().nth(n).unwrap().clone()
+        };
+        match op {
+            "put" | "multipart put" => {
+                let key = format!("d{}/obj-{i}", rng.below(5));
+                let len =
+                    if op == "put" { 1 + rng.below(64 * 1024) as usize } else { PART as usize + 1 + rng.below(300_000) as usize };
+                let data = rng.bytes(len);
+                let meta = fs.pipe(&p(&key), data.clone()).await.unwrap_or_else(|e| panic!("op {i} {op} {key}: {e}"));
+                assert_eq!(meta.size, len as u64);
+                model.insert(key, data);
+            }
+            "ranged get" => {
+                let key = pick(&mut rng, &model);
+                let data = &model[&key];
+                let start = rng.below(data.len() as u64) as i64;
+                let end = start + 1 + rng.below(20_000) as i64;
+                let got =
+                    fs.cat_file(&p(&key), Some(start), Some(end)).await.unwrap_or_else(|e| panic!("op {i} {op} {key}: {e}"));
+                let want = &data[start as usize..(end as usize).min(data.len())];
+                assert!(got == want, "op {i}: range {start}..{end} of {key} differs");
+                bytes_verified += got.len();
+            }
+            "get" => {
+                let key = pick(&mut rng, &model);
+                let got = fs.cat(&p(&key)).await.unwrap_or_else(|e| panic!("op {i} {op} {key}: {e}"));
+                assert!(got == model[&key], "op {i}: {key} differs");
+                bytes_verified += got.len();
+            }
+            "list" => {
+                let found: Vec<String> = fs
+                    .find(&bucket, None, false)
+                    .await
+                    .unwrap_or_else(|e| panic!("op {i} {op}: {e}"))
+                    .into_iter()
+                    .map(|e| e.name)
+                    .collect();
+                let want: Vec<String> = model.keys().map(|k| p(k)).collect();
+                assert_eq!(found, want, "op {i}: listing");
+            }
+            "copy" => {
+                let key = pick(&mut rng, &model);
+                let dst = format!("copies/c-{i}");
+                fs.cp(&p(&key), &p(&dst), false).await.unwrap_or_else(|e| panic!("op {i} {op} {key}: {e}"));
+                let data = model[&key].clone();
+                model.insert(dst, data);
+            }
+            _ => {
+                let key = pick(&mut rng, &model);
+                fs.rm(&p(&key), false).await.unwrap_or_else(|e| panic!("op {i} {op} {key}: {e}"));
+                model.remove(&key);
+            }
+        }
+    }
+    // The final state, checked without faults in the way.
+    let direct = S3Store::connect(
+        Some(&endpoint),
+        "us-east-1",
+        Some(AwsCredentials::new(env("PAILFS_S3S_KEY"), env("PAILFS_S3S_SECRET"))),
+    )
+    .unwrap();
+    let direct = FileSystem::new(direct);
+    for (k, v) in &model {
+        assert!(direct.cat(&p(k)).await.unwrap() == *v, "{k} at the end");
+    }
+    direct.rm(&bucket, true).await.unwrap();
+
+    let retries = store.stats().retries.load(Ordering::Relaxed);
+    let attempts = store.stats().attempts.load(Ordering::Relaxed);
+    println!("fault test: {OPS} operations {counts:?}");
+    println!("fault test: proxy saw {}", proxy.stats.summary());
+    println!("fault test: client sent {attempts} attempts, {retries} retries; {bytes_verified} bytes read back and compared");
+    assert!(proxy.stats.faults() >= 100, "too few faults injected: {}", proxy.stats.summary());
+    for (kind, c) in [
+        ("slowdown", &proxy.stats.slowdown),
+        ("reset", &proxy.stats.reset),
+        ("stall", &proxy.stats.stall),
+        ("truncate", &proxy.stats.truncate),
+    ] {
+        assert!(c.load(Ordering::Relaxed) > 0, "no {kind} fault was injected");
+    }
+    assert!(retries >= proxy.stats.faults() / 2, "faults were not retried: {retries}");
+    assert!(store.capabilities().presign);
+}
