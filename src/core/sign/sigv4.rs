@@ -71,8 +71,9 @@ impl SignOptions {
         SignOptions { normalize_path: true, double_encode_path: true, content_sha256_header: false, omit_session_token: false };
 }
 
-/// The intermediate texts of one signature, for tests and debugging. Debug shows only the
-/// signature: the canonical request can contain a session token.
+/// The intermediate texts of one signature, for tests and debugging. Debug shows none of
+/// them: the canonical request can contain a session token, and a signature is a bearer
+/// credential for as long as its request (or presigned URL) is valid.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Signature {
     pub canonical_request: String,
@@ -82,7 +83,7 @@ pub struct Signature {
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signature").field("signature", &self.signature).finish_non_exhaustive()
+        f.debug_struct("Signature").field("signature", &"<redacted>").finish_non_exhaustive()
     }
 }
 

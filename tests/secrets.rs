@@ -1,0 +1,150 @@
+//! Known secrets go through every error path; none may appear in Display or Debug of anything
+//! a caller might print: credentials, stores, requests, signatures, errors (from a refused
+//! connection, a timeout, a server that echoes the canonical request in its error body, a bad
+//! presign, a failed write through the file system).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use pailfs::core::creds::AwsCredentials;
+use pailfs::core::http::{Method, Request};
+use pailfs::core::retry::RetryPolicy;
+use pailfs::core::s3::S3Config;
+use pailfs::core::sign::sigv4::{Payload, SignOptions, Signer, SigningParams};
+use pailfs::fs::Store;
+use pailfs::fs::facade::FileSystem;
+use pailfs::fs::s3::S3Store;
+use pailfs::transport::native::{ReqwestTransport, SystemClock, Timeouts};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SECRET: &str = "SECRETxKEYx0123456789abcdefghijklmnopqr";
+const TOKEN: &str = "SESSIONxTOKENxzyxwvutsrqponmlkjihgfedcba";
+
+fn creds() -> AwsCredentials {
+    let mut c = AwsCredentials::new("AKIDVISIBLE", SECRET);
+    c.session_token = Some(TOKEN.into());
+    c
+}
+
+/// Nothing derived from the secret may show: the secret, the token, or a signature value.
+fn assert_clean(what: &str, shown: &str, signatures: &[String]) {
+    assert!(!shown.contains(SECRET), "{what} leaks the secret: {shown}");
+    assert!(!shown.contains(TOKEN), "{what} leaks the session token: {shown}");
+    for s in signatures {
+        assert!(!shown.contains(s.as_str()), "{what} leaks a signature: {shown}");
+    }
+}
+
+fn store(endpoint: &str) -> S3Store<ReqwestTransport> {
+    let timeouts =
+        Timeouts { connect: Duration::from_secs(2), request: Duration::from_secs(5), read: Duration::from_millis(300) };
+    let retry = RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(1), ..RetryPolicy::default() };
+    S3Store::new(
+        S3Config::custom(endpoint, "us-east-1").unwrap(),
+        Some(creds()),
+        ReqwestTransport::new(timeouts).unwrap(),
+        Arc::new(SystemClock),
+    )
+    .with_retry(retry)
+}
+
+/// A stub that answers every request with `status` and a body that echoes the request head
+/// (as S3's SignatureDoesNotMatch does with the canonical request), or stalls.
+async fn stub(status: u16, stall: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                if stall {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    return;
+                }
+                let head = String::from_utf8_lossy(&buf[..n]).replace('&', "&amp;").replace('<', "&lt;");
+                let code = if status >= 500 { "InternalError" } else { "SignatureDoesNotMatch" };
+                let body = format!(
+                    "<Error><Code>{code}</Code><Message>no</Message><CanonicalRequest>{head}</CanonicalRequest><StringToSign>{head}</StringToSign></Error>"
+                );
+                let resp = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn credentials_signers_and_signed_requests_redact() {
+    let c = creds();
+    assert_clean("credentials", &format!("{c:?}"), &[]);
+    let signer = Signer::new(SignOptions::S3);
+    let params =
+        SigningParams { credentials: &c, region: "us-east-1", service: "s3", time: "2024-01-01T00:00:00Z".parse().unwrap() };
+    let mut req = Request::new(Method::Get, "https", "b.s3.amazonaws.com", "/k");
+    let sig = signer.sign(&mut req, &params, Payload::Unsigned).unwrap();
+    let mut pre = Request::new(Method::Get, "https", "b.s3.amazonaws.com", "/k");
+    let psig = signer.presign(&mut pre, &params, Duration::from_secs(60), Payload::Unsigned).unwrap();
+    let sigs = vec![sig.signature.clone(), psig.signature.clone()];
+    assert!(pre.url().contains(&psig.signature), "the URL itself carries the signature, for whoever asked for it");
+    for (what, shown) in [
+        ("signed request", format!("{req:?}")),
+        ("presigned request", format!("{pre:?}")),
+        ("redacted URL", pre.redacted_url()),
+        ("signature", format!("{sig:?} {psig:?}")),
+        ("signer", format!("{signer:?}")),
+        ("headers", format!("{:?}", req.headers)),
+    ] {
+        assert_clean(what, &shown, &sigs);
+    }
+    let err = signer.presign(&mut pre.clone(), &params, Duration::from_secs(10 * 24 * 3600), Payload::Unsigned).unwrap_err();
+    assert_clean("presign error", &format!("{err} {err:?}"), &sigs);
+}
+
+#[tokio::test]
+async fn errors_from_every_path_are_clean() {
+    // Refused connection.
+    let s = store("http://127.0.0.1:9");
+    assert_clean("store", &format!("{s:?}"), &[]);
+    let e = s.head("bkt", "k").await.unwrap_err();
+    assert_clean("connect error", &format!("{e} {e:?}"), &[]);
+
+    // A server echoing the signed request head in its error body (Authorization, token).
+    let s = store(&stub(403, false).await);
+    for e in [
+        s.head("bkt", "k").await.unwrap_err(),
+        s.get("bkt", "k", None).await.unwrap_err(),
+        s.put("bkt", "k", Bytes::from_static(b"x"), &Default::default()).await.unwrap_err(),
+        s.list_buckets().await.unwrap_err(),
+        s.create_multipart("bkt", "k", &Default::default()).await.unwrap_err(),
+    ] {
+        assert_eq!(e.kind, pailfs::ErrorKind::PermissionDenied);
+        assert_clean("error from an echoing server", &format!("{e} {e:?}"), &[]);
+    }
+    // Through the facade and a file writer.
+    let fs = FileSystem::new(s.clone());
+    let e = fs.pipe("bkt/k", Bytes::from(vec![0u8; 6 * 1024 * 1024])).await.unwrap_err();
+    assert_clean("facade write error", &format!("{e} {e:?}"), &[]);
+    let url = fs.sign("bkt/k", Duration::from_secs(60)).unwrap();
+    let sig = url.split("X-Amz-Signature=").nth(1).unwrap().to_string();
+    let e = fs.cat("bkt/k").await.unwrap_err();
+    assert_clean("facade read error", &format!("{e} {e:?}"), &[sig]);
+
+    // A 500 that is retried, then given up.
+    let s = store(&stub(500, false).await);
+    let e = s.list_page("bkt", &Default::default()).await.unwrap_err();
+    assert!(e.retryable);
+    assert_clean("retried server error", &format!("{e} {e:?}"), &[]);
+
+    // A stalled body times out.
+    let s = store(&stub(200, true).await);
+    let e = s.get("bkt", "k", None).await.unwrap_err();
+    assert_eq!(e.kind, pailfs::ErrorKind::Timeout, "{e:?}");
+    assert_clean("timeout", &format!("{e} {e:?}"), &[]);
+}
