@@ -281,13 +281,19 @@ impl<T: Transport> Store for S3Store<T> {
             return Err(Error::not_supported("presigning needs credentials"));
         };
         let mut req = match method {
-            Method::Get => s3::get_object(&self.inner.config, bucket, key, None, None)?,
+            Method::Get => {
+                let mut r = s3::get_object(&self.inner.config, bucket, key, None, None)?;
+                // Whoever uses the URL sends no extra headers; none may be signed.
+                r.headers.remove("x-amz-checksum-mode");
+                r
+            }
             Method::Head => s3::head_object(&self.inner.config, bucket, key)?,
             Method::Put => {
                 let mut r = s3::put_object(&self.inner.config, bucket, key, Bytes::new(), &PutOptions::default())?;
                 // The uploader chooses these; they must not be pinned by the signature.
                 r.headers.remove("content-type");
                 r.headers.remove("content-length");
+                r.headers.remove("x-amz-checksum-crc32c");
                 r
             }
             Method::Delete => s3::delete_object(&self.inner.config, bucket, key)?,

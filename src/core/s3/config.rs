@@ -20,6 +20,9 @@ pub struct S3Config {
     /// characters XML cannot carry survive. Off only for servers that claim the encoding
     /// without applying it (s3s-fs 0.14).
     pub url_encoded_listing: bool,
+    /// Send `x-amz-checksum-crc32c` with every PutObject and `Content-MD5` with every part,
+    /// and ask for stored checksums on reads, so the server and pailfs both verify the bytes.
+    pub checksums: bool,
 }
 
 impl S3Config {
@@ -32,6 +35,7 @@ impl S3Config {
             path_style: false,
             base_path: String::new(),
             url_encoded_listing: true,
+            checksums: true,
         }
     }
 
@@ -57,6 +61,7 @@ impl S3Config {
             path_style: true,
             base_path: url.path().trim_end_matches('/').to_string(),
             url_encoded_listing: true,
+            checksums: true,
         })
     }
 

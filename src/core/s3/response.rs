@@ -275,6 +275,15 @@ pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes
         m.size = total.unwrap_or(b + 1);
     } else {
         m.size = len;
+        // A whole-object read carries the stored checksum when asked for; a multipart object's
+        // is a checksum of part checksums (`…-N`), which whole bytes cannot be checked against.
+        if let Some(want) = resp.headers.get("x-amz-checksum-crc32c").map(str::trim).filter(|v| !v.contains('-')) {
+            let got = super::request::crc32c_base64(&resp.body);
+            if got != want {
+                return Err(Error::new(ErrorKind::Integrity, format!("{key}: CRC32C {got} does not match the stored {want}"))
+                    .retryable(true));
+            }
+        }
     }
     Ok((m, resp.body.clone()))
 }
@@ -409,5 +418,10 @@ mod tests {
         assert_eq!((m.size, &data[..], m.etag.as_deref()), (10, &b"xyz"[..], Some("abc")));
         assert_eq!(parse_get_object("k", &Response::new(206, h, "xy")).unwrap_err().kind, ErrorKind::Integrity);
         assert!(parse_upload_part(&resp(200, "")).is_err());
+        let mut h = Headers::new();
+        h.set("x-amz-checksum-crc32c", super::super::request::crc32c_base64(b"good"));
+        assert!(parse_get_object("k", &Response::new(200, h.clone(), "good")).is_ok());
+        let e = parse_get_object("k", &Response::new(200, h, "evil")).unwrap_err();
+        assert!(e.kind == ErrorKind::Integrity && e.retryable);
     }
 }
