@@ -593,6 +593,12 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
 impl<S: Store + Clone + 'static> FileSystem<S> {
     /// Upload one local file, streaming it part by part.
     pub async fn put_file(&self, lpath: impl AsRef<std::path::Path>, rpath: &str) -> Result<ObjectMeta> {
+        self.put_file_with(lpath, rpath, &PutOptions::default()).await
+    }
+
+    /// [`FileSystem::put_file`] with write options: content type, create-only
+    /// (`if_none_match_any`: refuse to overwrite), `if_match`.
+    pub async fn put_file_with(&self, lpath: impl AsRef<std::path::Path>, rpath: &str, opts: &PutOptions) -> Result<ObjectMeta> {
         use tokio::io::AsyncReadExt;
         let lpath = lpath.as_ref();
         let mut f = tokio::fs::File::open(lpath).await.map_err(|e| Error::from(e).context(lpath.display()))?;
@@ -601,11 +607,11 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         if len <= cfg.part_size {
             let mut buf = Vec::with_capacity(len as usize);
             f.read_to_end(&mut buf).await?;
-            return self.pipe(rpath, buf.into()).await;
+            return self.pipe_with(rpath, buf.into(), opts).await;
         }
         self.flush_pending().await?;
         let (bucket, key) = file_path(rpath)?;
-        let mut w = FileWriter::create(self.store.clone(), bucket, key, PutOptions::default(), cfg, self.aborts.clone())?;
+        let mut w = FileWriter::create(self.store.clone(), bucket, key, opts.clone(), cfg, self.aborts.clone())?;
         let mut buf = vec![0u8; cfg.part_size as usize];
         loop {
             let n = match f.read(&mut buf).await {

@@ -410,6 +410,13 @@ pub async fn conditional_writes(fx: &Fixture) {
     let stale = PutOptions { if_match: Some("\"0000\"".into()), ..PutOptions::default() };
     let err = fs.pipe_with(&fx.p("c.txt"), Bytes::from_static(b"two"), &stale).await.expect_err("stale etag");
     assert_eq!(err.kind, ErrorKind::PreconditionFailed, "{err:?}");
+    // The same create-only mode from a local file.
+    let tmp = TempDir::new("cond");
+    std::fs::write(tmp.0.join("f"), b"local").unwrap();
+    let err = fs.put_file_with(tmp.0.join("f"), &fx.p("c.txt"), &create).await.expect_err("exists");
+    assert_eq!(err.kind, ErrorKind::PreconditionFailed, "{err:?}");
+    fs.put_file_with(tmp.0.join("f"), &fx.p("new.txt"), &create).await.unwrap();
+    assert_eq!(&fs.cat(&fx.p("new.txt")).await.unwrap()[..], b"local");
     let fresh = PutOptions { if_match: m.etag.clone(), ..PutOptions::default() };
     fs.pipe_with(&fx.p("c.txt"), Bytes::from_static(b"two"), &fresh).await.unwrap();
     assert_eq!(&fs.cat(&fx.p("c.txt")).await.unwrap()[..], b"two");
