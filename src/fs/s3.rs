@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::store::{Capabilities, DeleteFailure, GetResult, Store, path_like};
 use crate::core::creds::AwsCredentials;
@@ -17,7 +17,7 @@ use crate::core::retry::{self, Decision, RetryPolicy};
 use crate::core::s3::{self, S3Config};
 use crate::core::sign::sigv4::{Payload, SignOptions, Signer, SigningParams};
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
-use crate::transport::{Clock, Random, Transport, XorShift};
+use crate::transport::{BodyStream, Clock, Random, Transport, XorShift};
 
 /// S3 (and S3-compatible servers) through transport `T`. Cheap to clone.
 pub struct S3Store<T> {
@@ -45,6 +45,8 @@ impl<T> Clone for S3Store<T> {
 pub struct CallStats {
     pub attempts: AtomicU64,
     pub retries: AtomicU64,
+    /// Reads continued from the byte where a broken-off body stopped.
+    pub resumes: AtomicU64,
 }
 
 struct Inner<T> {
@@ -172,6 +174,108 @@ impl<T: Transport> S3Store<T> {
     }
 }
 
+impl<T: Transport> S3Store<T> {
+    /// GetObject read as a stream. When the body breaks off, the rest is asked for from the
+    /// byte where it stopped, pinned with If-Match to the first answer's ETag: a replaced
+    /// object is an error, never a splice of two versions.
+    async fn get_resumable(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<(ObjectMeta, Bytes)> {
+        let inner = &self.inner;
+        let started = inner.clock.now();
+        let mut attempts = 0;
+        // The first successful answer's head, the absolute span it covers, and the bytes so far.
+        let mut first: Option<(Response, Option<(u64, u64)>)> = None;
+        let mut body = BytesMut::new();
+        loop {
+            attempts += 1;
+            let resume = match &first {
+                Some((head, Some((_, end)))) if !body.is_empty() => Some((head.headers.get("etag").map(str::to_string), *end)),
+                _ => None,
+            };
+            let mut req = match &resume {
+                Some((etag, end)) => {
+                    let start = first.as_ref().and_then(|f| f.1).map_or(0, |(s, _)| s) + body.len() as u64;
+                    self.stats.resumes.fetch_add(1, Ordering::Relaxed);
+                    s3::get_object(&inner.config, bucket, key, Some(ByteRange::From { start, end: Some(*end) }), etag.as_deref())?
+                }
+                None => {
+                    first = None;
+                    body.clear();
+                    s3::get_object(&inner.config, bucket, key, range, None)?
+                }
+            };
+            self.sign(&mut req)?;
+            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            let err = match inner.transport.send_streaming(req).await {
+                Err(e) => e,
+                Ok((mut head, mut stream)) if !head.is_success() => {
+                    let mut b = BytesMut::new();
+                    while let Ok(Some(c)) = stream.chunk().await {
+                        b.extend_from_slice(&c);
+                    }
+                    head.body = b.freeze();
+                    let e = s3::parse_error(&head);
+                    if resume.is_some() && e.kind == ErrorKind::PreconditionFailed {
+                        return Err(Error::new(
+                            ErrorKind::PreconditionFailed,
+                            format!("{bucket}/{key} changed while being read"),
+                        ));
+                    }
+                    e
+                }
+                Ok((head, mut stream)) => {
+                    // A resumed read must continue the same span; anything else starts over.
+                    if resume.is_none() || head.status != 206 {
+                        body.clear();
+                        let span = absolute_span(&head);
+                        first = Some((head, span));
+                    }
+                    let mut broke = None;
+                    loop {
+                        match stream.chunk().await {
+                            Ok(Some(c)) => body.extend_from_slice(&c),
+                            Ok(None) => break,
+                            Err(e) => {
+                                broke = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    match broke {
+                        Some(e) => e,
+                        None => {
+                            let (mut full, _) = first.take().expect("set above");
+                            full.body = std::mem::take(&mut body).freeze();
+                            match s3::parse_get_object(key, &full) {
+                                Ok(v) => return Ok(v),
+                                Err(e) => e,
+                            }
+                        }
+                    }
+                }
+            };
+            let elapsed = (inner.clock.now() - started).to_std().unwrap_or_default();
+            match retry::decide(&self.retry, attempts, elapsed, &err, true, self.random.next_f64()) {
+                Decision::RetryAfter(d) => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    inner.transport.sleep(d).await;
+                }
+                Decision::GiveUp => return Err(err),
+            }
+        }
+    }
+}
+
+/// The absolute `[start, end)` a GetObject answer covers: its Content-Range, or for a 200 the
+/// whole object by Content-Length. `None` when unknown (then a broken read starts over).
+fn absolute_span(head: &Response) -> Option<(u64, u64)> {
+    if head.status == 206 {
+        let v = head.headers.get("content-range")?.trim().strip_prefix("bytes ")?;
+        let (a, b) = v.split('/').next()?.split_once('-')?;
+        return Some((a.parse().ok()?, b.parse::<u64>().ok()? + 1));
+    }
+    Some((0, head.headers.get("content-length")?.trim().parse().ok()?))
+}
+
 impl<T: Transport> Store for S3Store<T> {
     fn protocol(&self) -> &'static str {
         "s3"
@@ -217,8 +321,7 @@ impl<T: Transport> Store for S3Store<T> {
             let meta = self.head(bucket, key).await?;
             return Ok(GetResult { meta, data: Bytes::new() });
         }
-        let req = s3::get_object(&self.inner.config, bucket, key, range, None)?;
-        let (meta, data) = self.call(req, |r| s3::parse_get_object(key, &r)).await?;
+        let (meta, data) = self.get_resumable(bucket, key, range).await?;
         Ok(GetResult { meta, data })
     }
 

@@ -10,13 +10,27 @@ use crate::core::http::{Request, Response};
 #[cfg(feature = "native")]
 pub mod native;
 
-/// Sends one request and reads the whole response.
+/// Sends requests. `send` reads the whole response; `send_streaming` returns the status and
+/// headers as soon as they arrive and the body as a stream of chunks (large downloads, and
+/// resuming a read that broke off).
 #[allow(async_fn_in_trait)]
 pub trait Transport {
+    type Body: BodyStream;
+
     async fn send(&self, req: Request) -> Result<Response>;
+
+    /// The response head (its `body` empty) and the body still to be read.
+    async fn send_streaming(&self, req: Request) -> Result<(Response, Self::Body)>;
 
     /// Wait (between retries): tokio's timer on native, `setTimeout` on wasm.
     async fn sleep(&self, d: std::time::Duration);
+}
+
+/// A response body read chunk by chunk.
+#[allow(async_fn_in_trait)]
+pub trait BodyStream {
+    /// The next chunk, or `None` at the end. An error mid-body leaves what came before valid.
+    async fn chunk(&mut self) -> Result<Option<bytes::Bytes>>;
 }
 
 /// Where randomness comes from (retry jitter): seeded per process on native, fixed in tests.

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use super::{Clock, Transport};
+use super::{BodyStream, Clock, Transport};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::{Headers, Method, Request, Response};
 
@@ -82,7 +82,19 @@ fn transport_error(e: reqwest::Error, what: &str) -> Error {
 }
 
 impl Transport for ReqwestTransport {
+    type Body = ReqwestBody;
+
     async fn send(&self, req: Request) -> Result<Response> {
+        let (mut head, mut body) = self.send_streaming(req).await?;
+        let mut all = bytes::BytesMut::new();
+        while let Some(chunk) = body.chunk().await? {
+            all.extend_from_slice(&chunk);
+        }
+        head.body = all.freeze();
+        Ok(head)
+    }
+
+    async fn send_streaming(&self, req: Request) -> Result<(Response, ReqwestBody)> {
         let url = reqwest::Url::parse(&req.url())
             .map_err(|e| Error::invalid_input(format!("invalid request URL {}: {e}", req.redacted_url())))?;
         // A URL parser normalises dot segments; if it changed the path, the request would
@@ -111,12 +123,24 @@ impl Transport for ReqwestTransport {
         for (k, v) in resp.headers() {
             headers.append(k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned());
         }
-        let body = resp.bytes().await.map_err(|e| transport_error(e, &what))?;
-        Ok(Response { status, headers, body })
+        Ok((Response { status, headers, body: bytes::Bytes::new() }, ReqwestBody { resp, what }))
     }
 
     async fn sleep(&self, d: Duration) {
         tokio::time::sleep(d).await
+    }
+}
+
+/// A response body arriving in chunks.
+pub struct ReqwestBody {
+    resp: reqwest::Response,
+    /// The request, redacted, for error messages.
+    what: String,
+}
+
+impl BodyStream for ReqwestBody {
+    async fn chunk(&mut self) -> Result<Option<bytes::Bytes>> {
+        self.resp.chunk().await.map_err(|e| transport_error(e, &self.what))
     }
 }
 

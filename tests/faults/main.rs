@@ -165,9 +165,12 @@ async fn thousand_operations_at_twenty_percent_faults() {
 
     let retries = store.stats().retries.load(Ordering::Relaxed);
     let attempts = store.stats().attempts.load(Ordering::Relaxed);
+    let resumes = store.stats().resumes.load(Ordering::Relaxed);
     println!("fault test: {OPS} operations {counts:?}");
     println!("fault test: proxy saw {}", proxy.stats.summary());
-    println!("fault test: client sent {attempts} attempts, {retries} retries; {bytes_verified} bytes read back and compared");
+    println!(
+        "fault test: client sent {attempts} attempts, {retries} retries, {resumes} reads resumed mid-body; {bytes_verified} bytes read back and compared"
+    );
     assert!(proxy.stats.faults() >= 100, "too few faults injected: {}", proxy.stats.summary());
     for (kind, c) in [
         ("slowdown", &proxy.stats.slowdown),
@@ -178,5 +181,6 @@ async fn thousand_operations_at_twenty_percent_faults() {
         assert!(c.load(Ordering::Relaxed) > 0, "no {kind} fault was injected");
     }
     assert!(retries >= proxy.stats.faults() / 2, "faults were not retried: {retries}");
+    assert!(resumes > 0, "no truncated read was resumed");
     assert!(store.capabilities().presign);
 }
