@@ -1,5 +1,5 @@
 # The commands a new user runs. Each installs what it needs.
-.PHONY: test demo wasm-check servers-start servers-stop clippy
+.PHONY: test demo wasm-check servers-start servers-stop clippy fuzz-smoke
 
 test:
 	scripts/test.sh
@@ -13,3 +13,7 @@ wasm-check:
 
 clippy:
 	cargo clippy --all-targets -- -D warnings
+
+fuzz-smoke:
+	scripts/fuzz.sh install
+	scripts/fuzz.sh smoke

@@ -11,6 +11,7 @@ step "install"
 scripts/wasm.sh install
 scripts/servers.sh install
 scripts/azurite.sh install
+scripts/fuzz.sh install
 
 step "lint (rustfmt, clippy)"
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: format check not run" >&2; fi
@@ -18,6 +19,9 @@ if cargo clippy --version >/dev/null 2>&1; then cargo clippy --all-targets -- -D
 
 step "cargo test (unit, vectors, memory and file behaviour; no server)"
 cargo test --all-targets
+
+step "fuzz smoke (every target from its seed corpus, bounded time)"
+scripts/fuzz.sh smoke 20
 
 step "wasm32 build of the core"
 scripts/wasm.sh check

@@ -127,24 +127,39 @@ fn class(chars: &[char], open: usize) -> Option<(Tok, usize)> {
     None
 }
 
+/// Whether `toks[t..]` matches `text[i..]`, memoised on `(t, i)`: without it, patterns with
+/// many stars backtrack exponentially (the fuzzer found a 35-second one).
 fn match_from(toks: &[Tok], text: &[char]) -> bool {
-    let Some((tok, rest)) = toks.split_first() else { return text.is_empty() };
-    match tok {
-        Tok::Lit(c) => text.first() == Some(c) && match_from(rest, &text[1..]),
-        Tok::One => text.first().is_some_and(|&c| c != '/') && match_from(rest, &text[1..]),
-        Tok::Class { negated, ranges } => {
-            text.first().is_some_and(|&c| c != '/' && ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated)
-                && match_from(rest, &text[1..])
-        }
-        Tok::Star => {
-            let run = text.iter().take_while(|&&c| c != '/').count();
-            (0..=run).any(|n| match_from(rest, &text[n..]))
-        }
-        Tok::GlobStar => (0..=text.len()).any(|n| match_from(rest, &text[n..])),
-        Tok::GlobStarDir => {
-            match_from(rest, text) || (1..=text.len()).any(|n| text[n - 1] == '/' && match_from(rest, &text[n..]))
-        }
+    let mut memo = vec![None; (toks.len() + 1) * (text.len() + 1)];
+    matches_at(toks, text, 0, 0, &mut memo)
+}
+
+fn matches_at(toks: &[Tok], text: &[char], t: usize, i: usize, memo: &mut Vec<Option<bool>>) -> bool {
+    let slot = t * (text.len() + 1) + i;
+    if let Some(v) = memo[slot] {
+        return v;
     }
+    let rest = &text[i..];
+    let v = match toks.get(t) {
+        None => rest.is_empty(),
+        Some(Tok::Lit(c)) => rest.first() == Some(c) && matches_at(toks, text, t + 1, i + 1, memo),
+        Some(Tok::One) => rest.first().is_some_and(|&c| c != '/') && matches_at(toks, text, t + 1, i + 1, memo),
+        Some(Tok::Class { negated, ranges }) => {
+            rest.first().is_some_and(|&c| c != '/' && ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated)
+                && matches_at(toks, text, t + 1, i + 1, memo)
+        }
+        Some(Tok::Star) => {
+            let run = rest.iter().take_while(|&&c| c != '/').count();
+            (0..=run).any(|n| matches_at(toks, text, t + 1, i + n, memo))
+        }
+        Some(Tok::GlobStar) => (0..=rest.len()).any(|n| matches_at(toks, text, t + 1, i + n, memo)),
+        Some(Tok::GlobStarDir) => {
+            matches_at(toks, text, t + 1, i, memo)
+                || (1..=rest.len()).any(|n| rest[n - 1] == '/' && matches_at(toks, text, t + 1, i + n, memo))
+        }
+    };
+    memo[slot] = Some(v);
+    v
 }
 
 #[cfg(test)]
@@ -173,6 +188,13 @@ mod tests {
         assert!(!m("b/**/x.csv", "b/dx.csv"));
         assert!(m("pailfs-mem-1-2/**/*.txt", "pailfs-mem-1-2/a/b/c.txt"));
         assert!(m("pailfs-mem-1-2/**/*.txt", "pailfs-mem-1-2/e.txt"));
+    }
+
+    #[test]
+    fn many_stars_stay_fast() {
+        // Found by fuzzing: exponential backtracking before memoisation.
+        let p = Pattern::new(&"**/*a".repeat(30)).unwrap();
+        assert!(!p.matches(&format!("{}b", "x/".repeat(60))));
     }
 
     #[test]
