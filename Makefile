@@ -1,11 +1,15 @@
 # The commands a new user runs. Each installs what it needs.
-.PHONY: test demo wasm-check servers-start servers-stop clippy fuzz-smoke
+.PHONY: test demo wasm wasm-check clippy fuzz-smoke
 
 test:
 	scripts/test.sh
 
 demo:
 	scripts/demo.sh
+
+wasm:
+	scripts/wasm.sh install
+	scripts/wasm.sh build
 
 wasm-check:
 	scripts/wasm.sh install

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Everything `make test` runs: installs what is missing, the server-free suites, the wasm32
-# build of the core, then the server suites against s3s-fs, moto and Azurite on 127.0.0.1.
+# Everything `make test` runs: installs what is missing, the server-free suites, the fuzz smoke,
+# the wasm32 package, then the server suites (Rust and Node) against s3s-fs, moto and Azurite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -23,8 +23,8 @@ cargo test --all-targets
 step "fuzz smoke (every target from its seed corpus, bounded time)"
 scripts/fuzz.sh smoke 20
 
-step "wasm32 build of the core"
-scripts/wasm.sh check
+step "wasm32: the core and the JS package (pkg/), built with rustc-web and wasm-bindgen"
+scripts/wasm.sh build
 
 step "start servers"
 cleanup() { scripts/servers.sh stop || true; scripts/azurite.sh stop || true; }
@@ -36,3 +36,6 @@ source .servers/s3s.env; source .servers/moto.env; source .servers/azurite.env
 
 step "server suites (the tests marked ignored in plain cargo test)"
 cargo test --all-targets -- --ignored
+
+step "the wasm package in Node 20 against s3s-fs and moto"
+node tests/js/node.test.mjs

@@ -13,4 +13,8 @@ pub mod core;
 pub mod fs;
 pub mod transport;
 
+/// The JavaScript API (wasm32 only).
+#[cfg(target_arch = "wasm32")]
+pub mod js;
+
 pub use crate::core::error::{Error, ErrorKind, Result};

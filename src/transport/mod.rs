@@ -10,6 +10,9 @@ use crate::core::http::{Request, Response};
 #[cfg(feature = "native")]
 pub mod native;
 
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+
 /// Sends requests. `send` reads the whole response; `send_streaming` returns the status and
 /// headers as soon as they arrive and the body as a stream of chunks (large downloads, and
 /// resuming a read that broke off).

@@ -1,0 +1,175 @@
+//! The JavaScript API (wasm-bindgen): the fsspec verbs as Promise-returning methods of
+//! `PailFs`, over S3 through `fetch`. Errors reject with a JS `Error` carrying `kind`, `code`,
+//! `status` and `retryable`.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::core::creds::AwsCredentials;
+use crate::core::error::Error;
+use crate::core::s3::S3Config;
+use crate::fs::facade::{Entry, FileSystem};
+use crate::fs::s3::S3Store;
+use crate::transport::fetch::{FetchTransport, JsClock, JsRandom, object};
+
+type Fs = FileSystem<S3Store<FetchTransport>>;
+
+fn js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("PailfsError");
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&err, &JsValue::from_str(k), &v);
+    };
+    set("kind", JsValue::from_str(&format!("{:?}", e.kind)));
+    set("code", e.code.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+    set("status", e.status.map_or(JsValue::NULL, |s| JsValue::from_f64(s.into())));
+    set("retryable", JsValue::from_bool(e.retryable));
+    err.into()
+}
+
+fn opt_str(o: &JsValue, k: &str) -> Option<String> {
+    Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.as_string()).filter(|s| !s.is_empty())
+}
+
+fn entry(e: &Entry) -> JsValue {
+    let meta = e.meta.as_ref();
+    object(&[
+        ("name", JsValue::from_str(&e.name)),
+        ("type", JsValue::from_str(if e.is_dir() { "directory" } else { "file" })),
+        ("size", JsValue::from_f64(e.size as f64)),
+        ("etag", meta.and_then(|m| m.etag.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
+        ("lastModified", meta.and_then(|m| m.last_modified).map_or(JsValue::NULL, |t| JsValue::from_str(&t.to_rfc3339()))),
+    ])
+    .into()
+}
+
+fn names(v: Vec<String>) -> JsValue {
+    v.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
+}
+
+/// A file system over one S3 endpoint.
+#[wasm_bindgen]
+pub struct PailFs {
+    fs: Rc<Fs>,
+}
+
+#[wasm_bindgen]
+impl PailFs {
+    /// `new PailFs({ endpoint?, region?, accessKeyId?, secretAccessKey?, sessionToken?, timeoutMs? })`.
+    /// Without keys, requests go unsigned (public buckets). Without an endpoint, AWS.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<PailFs, JsValue> {
+        let region = opt_str(&options, "region").unwrap_or_else(|| "us-east-1".into());
+        let config = match opt_str(&options, "endpoint") {
+            Some(e) => S3Config::custom(&e, &region).map_err(js_error)?,
+            None => S3Config::aws(&region),
+        };
+        let creds = match (opt_str(&options, "accessKeyId"), opt_str(&options, "secretAccessKey")) {
+            (Some(id), Some(secret)) => {
+                let mut c = AwsCredentials::new(id, secret);
+                c.session_token = opt_str(&options, "sessionToken").map(Into::into);
+                Some(c)
+            }
+            _ => None,
+        };
+        let timeout = Reflect::get(&options, &JsValue::from_str("timeoutMs")).ok().and_then(|v| v.as_f64()).unwrap_or(300_000.0);
+        let transport = FetchTransport { timeout: Duration::from_millis(timeout as u64) };
+        let store = S3Store::new(config, creds, transport, Arc::new(JsClock)).with_random(Arc::new(JsRandom));
+        Ok(PailFs { fs: Rc::new(FileSystem::new(store)) })
+    }
+
+    /// Entries directly below `path` (`""` lists the buckets).
+    pub fn ls(&self, path: String) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            let v = fs.ls(&path).await.map_err(js_error)?;
+            Ok(v.iter().map(entry).collect::<Array>().into())
+        })
+    }
+
+    pub fn info(&self, path: String) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move { Ok(entry(&fs.info(&path).await.map_err(js_error)?)) })
+    }
+
+    pub fn exists(&self, path: String) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move { Ok(JsValue::from_bool(fs.exists(&path).await.map_err(js_error)?)) })
+    }
+
+    /// Every file below `path`, names only.
+    pub fn find(&self, path: String) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            let v = fs.find(&path, None, false).await.map_err(js_error)?;
+            Ok(names(v.into_iter().map(|e| e.name).collect()))
+        })
+    }
+
+    pub fn glob(&self, pattern: String) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move { Ok(names(fs.glob(&pattern).await.map_err(js_error)?)) })
+    }
+
+    /// Bytes `[start, end)` with Python slice rules (negative counts from the end).
+    pub fn cat(&self, path: String, start: Option<f64>, end: Option<f64>) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            let data = fs.cat_file(&path, start.map(|s| s as i64), end.map(|e| e as i64)).await.map_err(js_error)?;
+            Ok(Uint8Array::from(&data[..]).into())
+        })
+    }
+
+    /// Write `data` to `path` (multipart past the part size); resolves to the new entry.
+    pub fn pipe(&self, path: String, data: Uint8Array) -> Promise {
+        let fs = self.fs.clone();
+        let data = bytes::Bytes::from(data.to_vec());
+        future_to_promise(async move {
+            fs.pipe(&path, data).await.map_err(js_error)?;
+            Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+        })
+    }
+
+    pub fn rm(&self, path: String, recursive: bool) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            fs.rm(&path, recursive).await.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    pub fn cp(&self, src: String, dst: String, recursive: bool) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            fs.cp(&src, &dst, recursive).await.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    pub fn mv(&self, src: String, dst: String, recursive: bool) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            fs.mv(&src, &dst, recursive).await.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Create a bucket (or make sure the bucket of a deeper path exists).
+    pub fn mkdir(&self, path: String) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            fs.mkdir(&path, true).await.map_err(js_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// A presigned GET URL valid for `expires_secs`.
+    pub fn sign(&self, path: String, expires_secs: f64) -> Result<String, JsValue> {
+        self.fs.sign(&path, Duration::from_secs_f64(expires_secs)).map_err(js_error)
+    }
+}
