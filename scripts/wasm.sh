@@ -47,6 +47,8 @@ build() {
     rm -rf pkg/web pkg/node
     wasm-bindgen --target web --out-dir pkg/web "$wasm"
     wasm-bindgen --target nodejs --out-dir pkg/node "$wasm"
+    # The npm package is the ES module build, with its manifest from pkg-config/.
+    cp pkg-config/package.json pkg/web/package.json
     local w j
     w=$(gzip -9 -c pkg/web/pailfs_bg.wasm | wc -c)
     j=$(gzip -9 -c pkg/web/pailfs.js | wc -c)
