@@ -12,6 +12,7 @@ scripts/wasm.sh install
 scripts/servers.sh install
 scripts/azurite.sh install
 scripts/fuzz.sh install
+scripts/browser.sh install
 
 step "lint (rustfmt, clippy)"
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: format check not run" >&2; fi
@@ -27,7 +28,7 @@ step "wasm32: the core and the JS package (pkg/), built with rustc-web and wasm-
 scripts/wasm.sh build
 
 step "start servers"
-cleanup() { scripts/servers.sh stop || true; scripts/azurite.sh stop || true; }
+cleanup() { scripts/cors-proxy.sh stop || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; }
 trap cleanup EXIT
 scripts/servers.sh start s3s moto
 scripts/azurite.sh start
@@ -39,3 +40,6 @@ cargo test --all-targets -- --ignored
 
 step "the wasm package in Node 20 against s3s-fs and moto"
 node tests/js/node.test.mjs
+
+step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
+scripts/browser.sh test

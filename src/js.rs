@@ -135,6 +135,36 @@ impl PailFs {
         })
     }
 
+    /// Upload `data` through a file writer (multipart past the part size), calling
+    /// `onProgress(bytesSent, total)` as parts complete. A failure aborts the upload.
+    pub fn put(&self, path: String, data: Uint8Array, on_progress: Option<js_sys::Function>) -> Promise {
+        let fs = self.fs.clone();
+        let data = bytes::Bytes::from(data.to_vec());
+        future_to_promise(async move {
+            let total = data.len();
+            let mut w = fs.open_write(&path, Default::default()).await.map_err(js_error)?;
+            let report = |done: usize| {
+                if let Some(f) = &on_progress {
+                    let _ = f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
+                }
+            };
+            const CHUNK: usize = 1024 * 1024;
+            let mut done = 0;
+            while done < total {
+                let end = (done + CHUNK).min(total);
+                if let Err(e) = w.write_bytes(data.slice(done..end)).await {
+                    let _ = w.abort().await;
+                    return Err(js_error(e));
+                }
+                done = end;
+                report(done);
+            }
+            w.close_meta().await.map_err(js_error)?;
+            report(total);
+            Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+        })
+    }
+
     pub fn rm(&self, path: String, recursive: bool) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move {
