@@ -12,7 +12,10 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::creds::AwsCredentials;
 use crate::core::error::Error;
+use crate::core::pager::ListPager;
 use crate::core::s3::S3Config;
+use crate::core::types::ListRequest;
+use crate::fs::Store;
 use crate::fs::facade::{Entry, FileSystem};
 use crate::fs::s3::S3Store;
 use crate::transport::fetch::{FetchTransport, JsClock, JsRandom, object};
@@ -50,6 +53,45 @@ fn entry(e: &Entry) -> JsValue {
 
 fn names(v: Vec<String>) -> JsValue {
     v.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
+}
+
+#[wasm_bindgen(
+    inline_js = "export function asyncIterable(o) { o[Symbol.asyncIterator] = function () { return this; }; return o; }"
+)]
+extern "C" {
+    #[wasm_bindgen(js_name = asyncIterable)]
+    fn async_iterable(o: JsValue) -> JsValue;
+}
+
+/// A listing consumed page by page (`for await (const page of fs.listPages(...))`): a prefix of
+/// 100k keys is never held at once.
+#[wasm_bindgen]
+pub struct Listing {
+    fs: Rc<Fs>,
+    bucket: String,
+    pager: Rc<std::cell::RefCell<ListPager>>,
+}
+
+#[wasm_bindgen]
+impl Listing {
+    /// The next page: `{ done, value: [entries] }`, as an async iterator's `next()`.
+    pub fn next(&self) -> Promise {
+        let (fs, bucket, pager) = (self.fs.clone(), self.bucket.clone(), self.pager.clone());
+        future_to_promise(async move {
+            let Some(req) = pager.borrow().next_request().cloned() else {
+                return Ok(object(&[("done", JsValue::TRUE), ("value", JsValue::UNDEFINED)]).into());
+            };
+            let page = fs.store().list_page(&bucket, &req).await.map_err(js_error)?;
+            pager.borrow_mut().feed(&page).map_err(js_error)?;
+            let entries: Array = page
+                .prefixes
+                .iter()
+                .map(|p| entry(&Entry::directory(format!("{bucket}/{}", p.trim_end_matches('/')))))
+                .chain(page.objects.into_iter().map(|o| entry(&Entry::object(&bucket, o))))
+                .collect();
+            Ok(object(&[("done", JsValue::FALSE), ("value", entries.into())]).into())
+        })
+    }
 }
 
 /// A file system over one S3 endpoint.
@@ -90,6 +132,17 @@ impl PailFs {
             let v = fs.ls(&path).await.map_err(js_error)?;
             Ok(v.iter().map(entry).collect::<Array>().into())
         })
+    }
+
+    /// Pages of the keys below `path` (every level with `recursive`, else one level with
+    /// directories), `pageSize` entries at most per page.
+    #[wasm_bindgen(js_name = listPages)]
+    pub fn list_pages(&self, path: String, recursive: bool, page_size: Option<u32>) -> JsValue {
+        let (bucket, key) = crate::fs::path::split_path(&path);
+        let prefix = if key.is_empty() { key } else { format!("{key}/") };
+        let req = ListRequest { prefix, delimited: !recursive, max_keys: page_size, ..ListRequest::default() };
+        let listing = Listing { fs: self.fs.clone(), bucket, pager: Rc::new(std::cell::RefCell::new(ListPager::new(req))) };
+        async_iterable(listing.into())
     }
 
     pub fn info(&self, path: String) -> Promise {

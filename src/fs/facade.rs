@@ -49,6 +49,16 @@ impl Entry {
         Entry { name, kind: EntryKind::Directory, size: 0, meta: None }
     }
 
+    /// A file entry for an object of `bucket`.
+    pub fn object(bucket: &str, meta: ObjectMeta) -> Entry {
+        Entry::file(bucket, meta)
+    }
+
+    /// A directory entry named `name` (`bucket/prefix`, no trailing `/`).
+    pub fn directory(name: String) -> Entry {
+        Entry::dir(name)
+    }
+
     pub fn is_dir(&self) -> bool {
         self.kind == EntryKind::Directory
     }

@@ -34,7 +34,7 @@ async function suite(server) {
   assert.ok(ls.every((e) => e.lastModified), 'listing carries dates');
   // s3s-fs 0.14 lists without ETags; moto has them.
   if (server === 'MOTO') assert.ok(ls.every((e) => e.etag), 'listing carries etags');
-  assert.deepEqual(await fs.find(bucket), [p('dir/big.bin'), p(key)]);
+  assert.deepEqual(await fs.find(bucket), [p('dir/big.bin'), p(key)]);  // before many/ exists
   assert.deepEqual(await fs.glob(p('**/*.txt')), [p(key)]);
 
   assert.deepEqual([...(await fs.cat(p('dir/big.bin'), 5_000_000, 5_000_016))], [...big.slice(5_000_000, 5_000_016)]);
@@ -42,6 +42,20 @@ async function suite(server) {
   const all = await fs.cat(p('dir/big.bin'), null, null);
   assert.equal(all.length, big.length);
   assert.ok(all.every((b, i) => b === big[i]), 'whole multipart object reads back byte for byte');
+
+  // Listing page by page, as an async iterator.
+  await Promise.all(Array.from({ length: 25 }, (_, i) => fs.pipe(p(`many/k${String(i).padStart(2, '0')}`), new Uint8Array([i]))));
+  const sizes = [];
+  const seen = [];
+  for await (const page of fs.listPages(p('many'), true, 10)) {
+    sizes.push(page.length);
+    seen.push(...page.map((e) => e.name));
+  }
+  assert.deepEqual(sizes, [10, 10, 5]);
+  assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => p(`many/k${String(i).padStart(2, '0')}`)));
+  const top = [];
+  for await (const page of fs.listPages(bucket, false, 1)) top.push(...page.map((e) => `${e.type}:${e.name}`));
+  assert.deepEqual(top, [`directory:${p('dir')}`, `directory:${p('many')}`]);
 
   // A presigned URL works with a plain fetch and no credentials.
   const res = await fetch(fs.sign(p(key), 60));
@@ -60,7 +74,7 @@ async function suite(server) {
   assert.equal(new TextDecoder().decode(await fs.cat(p('copy/small 🇦🇺 $@~+.txt'), null, null)), 'hello from node');
   await fs.rm(bucket, true);
   assert.equal(await fs.exists(bucket), false);
-  console.log(`node ${server}: ok (multipart, listing, ranges, unicode keys, presign, typed errors, cp, rm)`);
+  console.log(`node ${server}: ok (multipart, listing, paged listing, ranges, unicode keys, presign, typed errors, cp, rm)`);
 }
 
 for (const server of ['S3S', 'MOTO']) {
