@@ -16,11 +16,13 @@ pub struct UploadConfig {
     pub min_part_size: u64,
     /// The service's part-count limit (S3: 10 000).
     pub max_parts: u32,
+    /// Parts uploaded at the same time (at least 1).
+    pub concurrency: usize,
 }
 
 impl Default for UploadConfig {
     fn default() -> Self {
-        UploadConfig { part_size: 8 * 1024 * 1024, min_part_size: 5 * 1024 * 1024, max_parts: 10_000 }
+        UploadConfig { part_size: 8 * 1024 * 1024, min_part_size: 5 * 1024 * 1024, max_parts: 10_000, concurrency: 4 }
     }
 }
 
@@ -57,8 +59,11 @@ pub struct Upload {
     upload_id: Option<String>,
     parts: Vec<(u32, String)>,
     phase: Phase,
-    /// An action was handed out and its outcome not reported yet.
+    /// A one-at-a-time action (put, create, complete, abort) is outstanding.
     waiting: bool,
+    /// Parts handed out and not reported yet.
+    in_flight: usize,
+    next_part: u32,
 }
 
 impl Upload {
@@ -69,7 +74,16 @@ impl Upload {
                 cfg.part_size, cfg.min_part_size
             )));
         }
-        Ok(Upload { cfg, buf: BytesMut::new(), upload_id: None, parts: Vec::new(), phase: Phase::Open, waiting: false })
+        Ok(Upload {
+            cfg: UploadConfig { concurrency: cfg.concurrency.max(1), ..cfg },
+            buf: BytesMut::new(),
+            upload_id: None,
+            parts: Vec::new(),
+            phase: Phase::Open,
+            waiting: false,
+            in_flight: 0,
+            next_part: 1,
+        })
     }
 
     /// Append data. Refused once finishing or failed.
@@ -102,38 +116,55 @@ impl Upload {
         }
     }
 
-    /// Give up: the buffer is dropped and the next action, if any, is the abort.
+    /// Give up: the buffer is dropped (and parts in flight forgotten: the driver cancels them)
+    /// and the next action, if any, is the abort.
     pub fn fail(&mut self) {
         self.buf.clear();
         self.waiting = false;
+        self.in_flight = 0;
         self.phase = if self.upload_id.is_some() { Phase::Failed } else { Phase::Done };
     }
 
-    /// The next request to send, or `None` when there is nothing to do until more data comes
-    /// (or ever, once done).
+    /// The next request to send, or `None` when there is nothing to start until an outstanding
+    /// request is reported or more data comes (or ever, once done). Up to `concurrency` parts
+    /// may be out at once; everything else goes one at a time, after the parts.
     pub fn next_action(&mut self) -> Result<Option<Action>> {
         if self.waiting {
-            return Err(Error::invalid_input("upload driver asked for an action before reporting the last one"));
+            return Ok(None);
         }
         let part = self.cfg.part_size as usize;
+        let room = self.in_flight < self.cfg.concurrency;
+        let idle = self.in_flight == 0;
         let action = match (self.phase, &self.upload_id) {
             (Phase::Done, _) => None,
             (Phase::Failed, Some(id)) => Some(Action::Abort { upload_id: id.clone() }),
             (Phase::Failed, None) => None,
             (Phase::Open, None) if self.buf.len() > part => Some(Action::Create),
-            (Phase::Open, Some(_)) if self.buf.len() > part => Some(self.take_part(part)?),
+            (Phase::Open, Some(_)) if self.buf.len() > part && room => return self.take_part(part).map(Some),
             (Phase::Open, _) => None,
             (Phase::Finishing, None) if self.buf.len() <= part => Some(Action::PutSingle(self.buf.split().freeze())),
             (Phase::Finishing, None) => Some(Action::Create),
-            (Phase::Finishing, Some(_)) if !self.buf.is_empty() => Some(self.take_part(part)?),
-            (Phase::Finishing, Some(id)) => Some(Action::Complete { upload_id: id.clone(), parts: self.parts.clone() }),
+            (Phase::Finishing, Some(_)) if !self.buf.is_empty() => {
+                return if room { self.take_part(part).map(Some) } else { Ok(None) };
+            }
+            (Phase::Finishing, Some(id)) if idle => {
+                let mut parts = self.parts.clone();
+                parts.sort_by_key(|p| p.0);
+                Some(Action::Complete { upload_id: id.clone(), parts })
+            }
+            (Phase::Finishing, Some(_)) => None,
         };
         self.waiting = action.is_some();
         Ok(action)
     }
 
+    /// Parts handed out and not yet reported.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
     fn take_part(&mut self, part: usize) -> Result<Action> {
-        let number = self.parts.len() as u32 + 1;
+        let number = self.next_part;
         if number > self.cfg.max_parts {
             return Err(Error::invalid_input(format!(
                 "upload needs more than {} parts of {} bytes; raise the part size",
@@ -142,6 +173,8 @@ impl Upload {
         }
         let n = part.min(self.buf.len());
         let data = self.buf.split_to(n).freeze();
+        self.next_part += 1;
+        self.in_flight += 1;
         Ok(Action::UploadPart { upload_id: self.upload_id.clone().unwrap_or_default(), number, data })
     }
 
@@ -156,7 +189,7 @@ impl Upload {
     }
 
     pub fn part_done(&mut self, number: u32, etag: String) {
-        self.waiting = false;
+        self.in_flight = self.in_flight.saturating_sub(1);
         self.parts.push((number, etag));
     }
 
@@ -178,7 +211,7 @@ mod tests {
     use super::*;
 
     fn cfg() -> UploadConfig {
-        UploadConfig { part_size: 4, min_part_size: 4, max_parts: 3 }
+        UploadConfig { part_size: 4, min_part_size: 4, max_parts: 3, concurrency: 1 }
     }
 
     #[test]
@@ -231,8 +264,28 @@ mod tests {
     }
 
     #[test]
+    fn parts_go_out_concurrently_and_complete_in_order() {
+        let mut u = Upload::new(UploadConfig { concurrency: 2, max_parts: 10, ..cfg() }).unwrap();
+        u.push(b"0123456789ab").unwrap();
+        u.finish();
+        assert_eq!(u.next_action().unwrap(), Some(Action::Create));
+        assert_eq!(u.next_action().unwrap(), None, "parts wait for the upload id");
+        u.created("id".into());
+        let Some(Action::UploadPart { number: 1, .. }) = u.next_action().unwrap() else { panic!() };
+        let Some(Action::UploadPart { number: 2, .. }) = u.next_action().unwrap() else { panic!() };
+        assert_eq!(u.next_action().unwrap(), None, "two in flight at most");
+        u.part_done(2, "e2".into());
+        let Some(Action::UploadPart { number: 3, .. }) = u.next_action().unwrap() else { panic!() };
+        assert_eq!(u.next_action().unwrap(), None, "completion waits for every part");
+        u.part_done(3, "e3".into());
+        u.part_done(1, "e1".into());
+        let Some(Action::Complete { parts, .. }) = u.next_action().unwrap() else { panic!() };
+        assert_eq!(parts, [(1, "e1".to_string()), (2, "e2".into()), (3, "e3".into())]);
+    }
+
+    #[test]
     fn limits() {
-        assert!(Upload::new(UploadConfig { part_size: 3, min_part_size: 4, max_parts: 3 }).is_err());
+        assert!(Upload::new(UploadConfig { part_size: 3, min_part_size: 4, ..cfg() }).is_err());
         let mut u = Upload::new(cfg()).unwrap();
         u.push(&[0; 17]).unwrap();
         u.finish();
@@ -248,6 +301,6 @@ mod tests {
         u.next_action().unwrap();
         u.finish();
         let _ = u.next_action().unwrap();
-        assert!(u.next_action().is_err(), "must report before asking again");
+        assert_eq!(u.next_action().unwrap(), None, "nothing more until the put is reported");
     }
 }

@@ -622,7 +622,8 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         self.flush_pending().await?;
         let (bucket, key) = file_path(rpath)?;
         let mut w = FileWriter::create(self.store.clone(), bucket, key, opts.clone(), cfg, self.aborts.clone())?;
-        let mut buf = vec![0u8; cfg.part_size as usize];
+        // A round of parts per read, so they upload concurrently.
+        let mut buf = vec![0u8; cfg.part_size as usize * cfg.concurrency.max(1)];
         loop {
             let n = match f.read(&mut buf).await {
                 Ok(n) => n,

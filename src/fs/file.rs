@@ -13,8 +13,10 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use futures::FutureExt;
+use futures::StreamExt;
 use futures::future::LocalBoxFuture;
 use futures::io::{AsyncRead, AsyncSeek, AsyncWrite, SeekFrom};
+use futures::stream::FuturesUnordered;
 
 use super::store::Store;
 use crate::core::error::{Error, ErrorKind, Result};
@@ -267,7 +269,7 @@ struct Core<S> {
 
 type Driven<S> = (Core<S>, Result<Option<ObjectMeta>>);
 
-impl<S: Store> Core<S> {
+impl<S: Store + Clone> Core<S> {
     fn set_live(&self, id: Option<String>) {
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) = id;
     }
@@ -287,37 +289,49 @@ impl<S: Store> Core<S> {
         (self, res)
     }
 
+    /// Start what the state machine allows (parts up to its concurrency, the rest one at a
+    /// time), report outcomes, repeat until nothing is outstanding. On an error the parts still
+    /// in flight are dropped (cancelled) with the futures.
     async fn run(&mut self) -> Result<Option<ObjectMeta>> {
         let mut meta = None;
-        let (b, k) = (self.bucket.as_str(), self.key.as_str());
-        while let Some(action) = self.upload.next_action()? {
-            match action {
-                Action::PutSingle(data) => {
-                    meta = Some(self.store.put(b, k, data, &self.opts).await?);
-                    self.upload.put_done();
-                }
-                Action::Create => {
-                    let id = self.store.create_multipart(b, k, &self.opts).await?;
-                    self.set_live(Some(id.clone()));
-                    self.upload.created(id);
-                }
-                Action::UploadPart { upload_id, number, data } => {
-                    let etag = self.store.upload_part(b, k, &upload_id, number, data).await?;
-                    self.upload.part_done(number, etag);
-                }
-                Action::Complete { upload_id, parts } => {
-                    meta = Some(self.store.complete_multipart(b, k, &upload_id, &parts, &self.opts).await?);
-                    self.set_live(None);
-                    self.upload.completed();
-                }
-                Action::Abort { upload_id } => {
-                    self.store.abort_multipart(b, k, &upload_id).await?;
-                    self.set_live(None);
-                    self.upload.aborted();
+        let mut parts = FuturesUnordered::new();
+        loop {
+            while let Some(action) = self.upload.next_action()? {
+                let (b, k) = (self.bucket.as_str(), self.key.as_str());
+                match action {
+                    Action::UploadPart { upload_id, number, data } => {
+                        let (store, b, k) = (self.store.clone(), b.to_string(), k.to_string());
+                        parts.push(async move { store.upload_part(&b, &k, &upload_id, number, data).await.map(|e| (number, e)) });
+                    }
+                    Action::PutSingle(data) => {
+                        meta = Some(self.store.put(b, k, data, &self.opts).await?);
+                        self.upload.put_done();
+                    }
+                    Action::Create => {
+                        let id = self.store.create_multipart(b, k, &self.opts).await?;
+                        self.set_live(Some(id.clone()));
+                        self.upload.created(id);
+                    }
+                    Action::Complete { upload_id, parts } => {
+                        meta = Some(self.store.complete_multipart(b, k, &upload_id, &parts, &self.opts).await?);
+                        self.set_live(None);
+                        self.upload.completed();
+                    }
+                    Action::Abort { upload_id } => {
+                        self.store.abort_multipart(b, k, &upload_id).await?;
+                        self.set_live(None);
+                        self.upload.aborted();
+                    }
                 }
             }
+            match parts.next().await {
+                Some(done) => {
+                    let (number, etag) = done?;
+                    self.upload.part_done(number, etag);
+                }
+                None => return Ok(meta),
+            }
         }
-        Ok(meta)
     }
 }
 
@@ -326,6 +340,9 @@ pub struct FileWriter<S> {
     core: Option<Core<S>>,
     pending: Option<LocalBoxFuture<'static, Driven<S>>>,
     part_size: usize,
+    /// Buffered bytes that start an upload round: one part per slot of concurrency, so a
+    /// streamed write keeps that many parts in flight.
+    drive_at: usize,
     live: Arc<Mutex<Option<String>>>,
     queue: AbortQueue,
     bucket: String,
@@ -346,6 +363,7 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
             core: Some(core),
             pending: None,
             part_size: cfg.part_size as usize,
+            drive_at: cfg.part_size as usize * cfg.concurrency.max(1),
             live,
             queue,
             bucket,
@@ -393,7 +411,7 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {
         self.settle().await?;
         self.core()?.upload.push(&data)?;
-        if self.core()?.upload.buffered() > self.part_size {
+        if self.core()?.upload.buffered() > self.drive_at {
             self.drive_now().await?;
         }
         Ok(())
@@ -427,7 +445,7 @@ impl<S: Store + Clone + Unpin + 'static> AsyncWrite for FileWriter<S> {
         let this = &mut *self;
         ready!(this.poll_settle(cx))?;
         let core = this.core()?;
-        if core.upload.buffered() > this.part_size {
+        if core.upload.buffered() > this.drive_at {
             this.start_drive();
             ready!(this.poll_settle(cx))?;
         }
@@ -483,7 +501,7 @@ mod tests {
     }
 
     fn cfg() -> UploadConfig {
-        UploadConfig { part_size: 8, min_part_size: 8, max_parts: 100 }
+        UploadConfig { part_size: 8, min_part_size: 8, max_parts: 100, concurrency: 3 }
     }
 
     #[test]
