@@ -170,44 +170,154 @@ pub fn parse_list_buckets(resp: &Response) -> Result<Vec<BucketInfo>> {
         .collect()
 }
 
-fn object_meta(c: &Node, encoded: bool) -> Result<ObjectMeta> {
-    let mut m = ObjectMeta::new(url_decode(required(c, "Key")?, encoded)?, number(required(c, "Size")?, "Size")?);
-    m.last_modified = c.text_of("LastModified").map(xml_time).transpose()?;
-    m.etag = c.text_of("ETag").map(unquote);
-    m.storage_class = c.text_of("StorageClass").map(str::to_string);
-    m.version = c.text_of("VersionId").map(str::to_string);
-    Ok(m)
+/// What the streaming listing parser is inside.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Other,
+    Key,
+    Size,
+    LastModified,
+    ETag,
+    StorageClass,
+    VersionId,
+    Prefix,
+    IsTruncated,
+    NextToken,
+    NextMarker,
+    EncodingType,
 }
 
+/// The listing, read as a stream: listings are the largest responses a client parses, so no
+/// tree is built. Anything but a `<ListBucketResult>` root (an `<Error>` inside a 200, say)
+/// goes through the general path.
 fn listing(resp: &Response, v1: bool) -> Result<ListPage> {
-    let root = success_body(resp, "ListBucketResult")?;
-    let encoded = root.text_of("EncodingType").is_some_and(|e| e.eq_ignore_ascii_case("url"));
+    use quick_xml::events::Event;
+    let text = std::str::from_utf8(&resp.body).map_err(|_| invalid("listing is not UTF-8"))?;
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let bad = |e: &dyn std::fmt::Display| invalid(format!("malformed listing XML: {e}"));
+    let mut depth = 0usize;
+    let mut seen_root = false;
+    // The depth-2 element we are in: 1 = Contents, 2 = CommonPrefixes, 0 = other.
+    let mut section = 0u8;
+    let mut field = Field::Other;
+    let mut cur = String::new();
+    let mut obj = ObjectMeta::new("", 0);
+    let (mut has_key, mut has_size) = (false, false);
     let mut page = ListPage::default();
-    for c in root.all("Contents") {
-        page.objects.push(object_meta(c, encoded)?);
+    let (mut truncated, mut token, mut marker, mut encoded) = (None::<String>, None::<String>, None::<String>, false);
+    loop {
+        match reader.read_event().map_err(|e| bad(&e))? {
+            Event::Start(e) => {
+                depth += 1;
+                let name = e.local_name();
+                let name = name.as_ref();
+                if depth == 1 {
+                    if name != b"ListBucketResult" {
+                        return not_a_listing(resp);
+                    }
+                    if seen_root {
+                        return Err(invalid("content after the listing's root element"));
+                    }
+                    seen_root = true;
+                }
+                field = Field::Other;
+                match (depth, section, name) {
+                    (2, _, b"Contents") => {
+                        section = 1;
+                        obj = ObjectMeta::new("", 0);
+                        (has_key, has_size) = (false, false);
+                    }
+                    (2, _, b"CommonPrefixes") => section = 2,
+                    (2, _, b"IsTruncated") => field = Field::IsTruncated,
+                    (2, _, b"NextContinuationToken") => field = Field::NextToken,
+                    (2, _, b"NextMarker") => field = Field::NextMarker,
+                    (2, _, b"EncodingType") => field = Field::EncodingType,
+                    (3, 1, b"Key") => field = Field::Key,
+                    (3, 1, b"Size") => field = Field::Size,
+                    (3, 1, b"LastModified") => field = Field::LastModified,
+                    (3, 1, b"ETag") => field = Field::ETag,
+                    (3, 1, b"StorageClass") => field = Field::StorageClass,
+                    (3, 1, b"VersionId") => field = Field::VersionId,
+                    (3, 2, b"Prefix") => field = Field::Prefix,
+                    _ => {}
+                }
+                cur.clear();
+            }
+            Event::Text(t) if field != Field::Other => cur.push_str(&t.unescape().map_err(|e| bad(&e))?),
+            Event::CData(c) if field != Field::Other => cur.push_str(&c.decode().map_err(|e| bad(&e))?),
+            Event::End(_) => {
+                match (depth, field) {
+                    (3, Field::Key) => {
+                        obj.key = std::mem::take(&mut cur);
+                        has_key = true;
+                    }
+                    (3, Field::Size) => {
+                        obj.size = number(&cur, "Size")?;
+                        has_size = true;
+                    }
+                    (3, Field::LastModified) => obj.last_modified = Some(xml_time(&cur)?),
+                    (3, Field::ETag) => obj.etag = Some(unquote(&cur)),
+                    (3, Field::StorageClass) => obj.storage_class = Some(std::mem::take(&mut cur)),
+                    (3, Field::VersionId) => obj.version = Some(std::mem::take(&mut cur)),
+                    (3, Field::Prefix) => page.prefixes.push(std::mem::take(&mut cur)),
+                    (2, Field::IsTruncated) => truncated = Some(std::mem::take(&mut cur)),
+                    (2, Field::NextToken) => token = Some(std::mem::take(&mut cur)),
+                    (2, Field::NextMarker) => marker = Some(std::mem::take(&mut cur)),
+                    (2, Field::EncodingType) => encoded = cur.trim().eq_ignore_ascii_case("url"),
+                    (2, _) if section == 1 => {
+                        if !has_key || !has_size {
+                            return Err(invalid("<Contents> lacks <Key> or <Size>"));
+                        }
+                        page.objects.push(std::mem::replace(&mut obj, ObjectMeta::new("", 0)));
+                    }
+                    (2, _) if section == 2 => {}
+                    _ => {}
+                }
+                if depth == 2 {
+                    section = 0;
+                }
+                field = Field::Other;
+                depth = depth.checked_sub(1).ok_or_else(|| invalid("unbalanced listing XML"))?;
+            }
+            Event::Empty(e) if depth == 0 && e.local_name().as_ref() != b"ListBucketResult" => return not_a_listing(resp),
+            Event::Eof => break,
+            _ => {}
+        }
     }
-    for p in root.all("CommonPrefixes") {
-        page.prefixes.push(url_decode(required(p, "Prefix")?, encoded)?);
+    if depth != 0 {
+        return Err(invalid("listing XML ends inside an element"));
     }
-    let truncated = match root.text_of("IsTruncated").map(str::trim) {
+    if encoded {
+        for o in &mut page.objects {
+            o.key = url_decode(&o.key, true)?;
+        }
+        for p in &mut page.prefixes {
+            *p = url_decode(p, true)?;
+        }
+    }
+    let truncated = match truncated.as_deref().map(str::trim) {
         Some("true") => true,
         Some("false") | None => false,
         Some(other) => return Err(invalid(format!("bad IsTruncated {other:?}"))),
     };
     if truncated {
-        let token = if v1 {
+        let next = if v1 {
             // v1 pages by marker: NextMarker when a delimiter was used, else the last key.
-            root.text_of("NextMarker")
-                .map(|m| url_decode(m, encoded))
-                .transpose()?
-                .or_else(|| page.objects.last().map(|o| o.key.clone()))
+            marker.map(|m| url_decode(&m, encoded)).transpose()?.or_else(|| page.objects.last().map(|o| o.key.clone()))
         } else {
-            root.text_of("NextContinuationToken").map(str::to_string)
+            token
         };
         page.next_token =
-            Some(token.filter(|t| !t.is_empty()).ok_or_else(|| invalid("listing is truncated but has no continuation token"))?);
+            Some(next.filter(|t| !t.is_empty()).ok_or_else(|| invalid("listing is truncated but has no continuation token"))?);
     }
     Ok(page)
+}
+
+/// Not a `<ListBucketResult>`: an `<Error>` inside a 200 is that error, anything else invalid.
+fn not_a_listing(resp: &Response) -> Result<ListPage> {
+    success_body(resp, "ListBucketResult")?;
+    Err(invalid("expected <ListBucketResult>"))
 }
 
 /// ListObjectsV2.

@@ -6,7 +6,6 @@
 //! and the canonical URI must be the wire path exactly. [`SignOptions::S3`] and
 //! [`SignOptions::DEFAULT`] name the two.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -87,14 +86,21 @@ impl fmt::Debug for Signature {
     }
 }
 
-/// The derived-key cache key: a digest of the secret rather than the secret itself.
-type KeyId = ([u8; 32], String, String, String);
+/// A cached signing key and what it was derived from. The secret is kept as a `Secret`
+/// (never printed); the store that owns the signer holds it anyway.
+struct CachedKey {
+    secret: crate::core::creds::Secret,
+    date: String,
+    region: String,
+    service: String,
+    key: [u8; 32],
+}
 
 /// Signs requests under one set of rules, caching derived signing keys: deriving one costs
 /// four HMACs, and a key is valid for a whole day per (secret, region, service).
 pub struct Signer {
     opts: SignOptions,
-    keys: Mutex<HashMap<KeyId, [u8; 32]>>,
+    keys: Mutex<Vec<CachedKey>>,
 }
 
 impl fmt::Debug for Signer {
@@ -110,27 +116,28 @@ pub fn is_unsigned_header(lower_name: &str) -> bool {
 
 impl Signer {
     pub fn new(opts: SignOptions) -> Self {
-        Signer { opts, keys: Mutex::new(HashMap::new()) }
+        Signer { opts, keys: Mutex::new(Vec::new()) }
     }
 
     pub fn options(&self) -> SignOptions {
         self.opts
     }
 
-    /// The day's signing key, derived once and cached.
+    /// The day's signing key, derived once and cached. A lookup allocates nothing.
     pub fn key(&self, secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-        let id: KeyId = (Sha256::digest(secret.as_bytes()).into(), date.to_string(), region.to_string(), service.to_string());
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = keys.get(&id) {
-            return *k;
+        if let Some(k) =
+            keys.iter().find(|k| k.date == date && k.region == region && k.service == service && k.secret.expose() == secret)
+        {
+            return k.key;
         }
-        // Keys of past days are useless; keep the cache from growing without bound.
-        if keys.len() >= 64 {
+        // Keys of past days are useless; keep the cache small.
+        if keys.len() >= 16 {
             keys.clear();
         }
-        let k = signing_key(secret, date, region, service);
-        keys.insert(id, k);
-        k
+        let key = signing_key(secret, date, region, service);
+        keys.push(CachedKey { secret: secret.into(), date: date.into(), region: region.into(), service: service.into(), key });
+        key
     }
 
     /// Number of cached keys (to observe the cache in tests).
@@ -297,7 +304,11 @@ impl ChunkSigner {
 
 /// `(YYYYMMDDTHHMMSSZ, YYYYMMDD)`
 fn stamp(t: DateTime<Utc>) -> (String, String) {
-    (t.format("%Y%m%dT%H%M%SZ").to_string(), t.format("%Y%m%d").to_string())
+    use chrono::{Datelike, Timelike};
+    // By hand: chrono's format machinery costs more than the rest of a signature's text.
+    let date = format!("{:04}{:02}{:02}", t.year(), t.month(), t.day());
+    let datetime = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
+    (datetime, date)
 }
 
 pub fn scope(date: &str, region: &str, service: &str) -> String {
@@ -367,7 +378,7 @@ pub fn canonical_query(query: &[(String, String)]) -> String {
 /// trimmed with inner runs of spaces collapsed, repeated headers joined with `,`. `host` comes
 /// from the request when no Host header is set (transports add it themselves).
 pub fn canonical_headers(headers: &Headers, host: &str) -> Result<(String, String)> {
-    let mut map: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    let mut list: Vec<(String, &str)> = Vec::with_capacity(headers.len() + 1);
     for (k, v) in headers.iter() {
         let name = k.to_ascii_lowercase();
         if is_unsigned_header(&name) {
@@ -376,12 +387,47 @@ pub fn canonical_headers(headers: &Headers, host: &str) -> Result<(String, Strin
         if v.contains(['\r', '\n']) {
             return Err(Error::invalid_input(format!("header {name} contains a line break")));
         }
-        map.entry(name).or_default().push(v.split_whitespace().collect::<Vec<_>>().join(" "));
+        list.push((name, v));
     }
-    map.entry("host".into()).or_insert_with(|| vec![host.to_string()]);
-    let block: String = map.iter().map(|(k, vs)| format!("{k}:{}\n", vs.join(","))).collect();
-    let signed = map.keys().cloned().collect::<Vec<_>>().join(";");
+    if !list.iter().any(|(k, _)| k == "host") {
+        list.push(("host".to_string(), host));
+    }
+    // Stable: repeated headers keep their order.
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut block = String::with_capacity(256);
+    let mut signed = String::with_capacity(128);
+    for (i, (name, value)) in list.iter().enumerate() {
+        let repeat = i > 0 && list[i - 1].0 == *name;
+        if repeat {
+            block.pop(); // the newline: values of one header are joined by `,`
+            block.push(',');
+        } else {
+            if i > 0 {
+                signed.push(';');
+            }
+            signed.push_str(name);
+            block.push_str(name);
+            block.push(':');
+        }
+        push_trimmed(&mut block, value);
+        block.push('\n');
+    }
     Ok((block, signed))
+}
+
+/// Append `value` trimmed, with inner runs of whitespace collapsed to one space.
+fn push_trimmed(out: &mut String, value: &str) {
+    let value = value.trim();
+    if !value.contains("  ") && !value.contains(['\t']) {
+        out.push_str(value);
+        return;
+    }
+    for (i, word) in value.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 #[cfg(test)]
