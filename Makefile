@@ -1,5 +1,5 @@
 # The commands a new user runs. Each installs what it needs.
-.PHONY: test demo wasm wasm-check clippy fuzz-smoke
+.PHONY: test demo wasm wasm-check clippy fuzz-smoke bench
 
 test:
 	scripts/test.sh
@@ -21,3 +21,9 @@ clippy:
 fuzz-smoke:
 	scripts/fuzz.sh install
 	scripts/fuzz.sh smoke
+
+# Criterion benches against the peers, then the wasm parse in Node against native (BENCHMARKS.md).
+bench: wasm
+	cargo bench --bench sign -- --warm-up-time 2 --measurement-time 5
+	cargo bench --bench list_parse -- --warm-up-time 2 --measurement-time 5
+	node benches/wasm_parse.mjs

@@ -256,3 +256,15 @@ impl PailFs {
         self.fs.sign(&path, Duration::from_secs_f64(expires_secs)).map_err(js_error)
     }
 }
+
+/// Diagnostics for the wasm bench: parse a ListObjectsV2 body `iterations` times (the caller
+/// times the call); returns the number of objects in one parse.
+#[wasm_bindgen(js_name = parseListingBench)]
+pub fn parse_listing_bench(body: Uint8Array, iterations: u32) -> Result<u32, JsValue> {
+    let resp = crate::core::http::Response::new(200, crate::core::http::Headers::new(), body.to_vec());
+    let mut n = 0;
+    for _ in 0..iterations.max(1) {
+        n = crate::core::s3::parse_list_objects_v2(&resp).map_err(js_error)?.objects.len() as u32;
+    }
+    Ok(n)
+}

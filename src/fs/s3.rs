@@ -162,14 +162,20 @@ impl<T: Transport> S3Store<T> {
                 Ok(resp) => s3::parse_error(&resp),
                 Err(e) => e,
             };
-            let elapsed = (inner.clock.now() - start).to_std().unwrap_or_default();
-            match retry::decide(&self.retry, attempts, elapsed, &err, idempotent, self.random.next_f64()) {
-                Decision::RetryAfter(d) => {
-                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    inner.transport.sleep(d).await;
-                }
-                Decision::GiveUp => return Err(err),
+            self.backoff(attempts, start, err, idempotent).await?;
+        }
+    }
+
+    /// After a failed attempt: wait as the retry policy says, or give the error back.
+    async fn backoff(&self, attempts: u32, started: chrono::DateTime<chrono::Utc>, err: Error, idempotent: bool) -> Result<()> {
+        let elapsed = (self.inner.clock.now() - started).to_std().unwrap_or_default();
+        match retry::decide(&self.retry, attempts, elapsed, &err, idempotent, self.random.next_f64()) {
+            Decision::RetryAfter(d) => {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                self.inner.transport.sleep(d).await;
+                Ok(())
             }
+            Decision::GiveUp => Err(err),
         }
     }
 }
@@ -253,14 +259,7 @@ impl<T: Transport> S3Store<T> {
                     }
                 }
             };
-            let elapsed = (inner.clock.now() - started).to_std().unwrap_or_default();
-            match retry::decide(&self.retry, attempts, elapsed, &err, true, self.random.next_f64()) {
-                Decision::RetryAfter(d) => {
-                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    inner.transport.sleep(d).await;
-                }
-                Decision::GiveUp => return Err(err),
-            }
+            self.backoff(attempts, started, err, true).await?;
         }
     }
 }

@@ -66,16 +66,6 @@ fn delay(ms: f64) -> Result<Promise> {
 impl Transport for FetchTransport {
     type Body = FetchBody;
 
-    async fn send(&self, req: Request) -> Result<Response> {
-        let (mut head, mut body) = self.send_streaming(req).await?;
-        let mut all = bytes::BytesMut::new();
-        while let Some(c) = body.chunk().await? {
-            all.extend_from_slice(&c);
-        }
-        head.body = all.freeze();
-        Ok(head)
-    }
-
     async fn send_streaming(&self, req: Request) -> Result<(Response, FetchBody)> {
         let what = format!("{} {}", req.method.as_str(), req.redacted_url());
         let js = |e: JsValue| network_error(e, &what);

@@ -20,7 +20,16 @@ pub mod fetch;
 pub trait Transport {
     type Body: BodyStream;
 
-    async fn send(&self, req: Request) -> Result<Response>;
+    /// Send and read the whole body.
+    async fn send(&self, req: Request) -> Result<Response> {
+        let (mut head, mut body) = self.send_streaming(req).await?;
+        let mut all = bytes::BytesMut::new();
+        while let Some(chunk) = body.chunk().await? {
+            all.extend_from_slice(&chunk);
+        }
+        head.body = all.freeze();
+        Ok(head)
+    }
 
     /// The response head (its `body` empty) and the body still to be read.
     async fn send_streaming(&self, req: Request) -> Result<(Response, Self::Body)>;

@@ -84,16 +84,6 @@ fn transport_error(e: reqwest::Error, what: &str) -> Error {
 impl Transport for ReqwestTransport {
     type Body = ReqwestBody;
 
-    async fn send(&self, req: Request) -> Result<Response> {
-        let (mut head, mut body) = self.send_streaming(req).await?;
-        let mut all = bytes::BytesMut::new();
-        while let Some(chunk) = body.chunk().await? {
-            all.extend_from_slice(&chunk);
-        }
-        head.body = all.freeze();
-        Ok(head)
-    }
-
     async fn send_streaming(&self, req: Request) -> Result<(Response, ReqwestBody)> {
         let url = reqwest::Url::parse(&req.url())
             .map_err(|e| Error::invalid_input(format!("invalid request URL {}: {e}", req.redacted_url())))?;
