@@ -13,6 +13,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::core::creds::AwsCredentials;
 use crate::core::error::Error;
 use crate::core::pager::ListPager;
+use crate::core::retry::RetryPolicy;
 use crate::core::s3::S3Config;
 use crate::core::types::ListRequest;
 use crate::fs::Store;
@@ -102,7 +103,7 @@ pub struct PailFs {
 
 #[wasm_bindgen]
 impl PailFs {
-    /// `new PailFs({ endpoint?, region?, accessKeyId?, secretAccessKey?, sessionToken?, timeoutMs? })`.
+    /// `new PailFs({ endpoint?, region?, accessKeyId?, secretAccessKey?, sessionToken?, timeoutMs?, maxAttempts? })`.
     /// Without keys, requests go unsigned (public buckets). Without an endpoint, AWS.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<PailFs, JsValue> {
@@ -121,7 +122,11 @@ impl PailFs {
         };
         let timeout = Reflect::get(&options, &JsValue::from_str("timeoutMs")).ok().and_then(|v| v.as_f64()).unwrap_or(300_000.0);
         let transport = FetchTransport { timeout: Duration::from_millis(timeout as u64) };
-        let store = S3Store::new(config, creds, transport, Arc::new(JsClock)).with_random(Arc::new(JsRandom));
+        let mut retry = RetryPolicy::default();
+        if let Some(n) = Reflect::get(&options, &JsValue::from_str("maxAttempts")).ok().and_then(|v| v.as_f64()) {
+            retry.max_attempts = (n as u32).max(1);
+        }
+        let store = S3Store::new(config, creds, transport, Arc::new(JsClock)).with_random(Arc::new(JsRandom)).with_retry(retry);
         Ok(PailFs { fs: Rc::new(FileSystem::new(store)) })
     }
 

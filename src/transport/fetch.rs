@@ -84,7 +84,11 @@ impl Transport for FetchTransport {
         let controller = web_sys::AbortController::new().map_err(js)?;
         init.set_signal(Some(&controller.signal()));
         // The timer aborts the whole exchange, body included.
-        let abort = Function::new_with_args("c", "c.abort()").bind1(&JsValue::NULL, &controller);
+        // A Rust closure rather than `new Function`, which pages with a strict CSP refuse.
+        let abort = {
+            let controller = controller.clone();
+            wasm_bindgen::closure::Closure::once_into_js(move || controller.abort())
+        };
         let set_timeout = global_fn("setTimeout")?;
         let timer = set_timeout.call2(&JsValue::NULL, &abort, &JsValue::from_f64(self.timeout.as_millis() as f64)).map_err(js)?;
         let fetch = global_fn("fetch")?;

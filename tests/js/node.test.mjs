@@ -80,3 +80,18 @@ async function suite(server) {
 for (const server of ['S3S', 'MOTO']) {
   await suite(server);
 }
+
+// A server that accepts the request and never answers: the AbortSignal timeout fires, the error
+// is a typed Timeout, and the process is not kept alive by leftover timers.
+{
+  const { createServer } = await import('node:http');
+  const silent = createServer(() => {});
+  await new Promise((ok) => silent.listen(0, '127.0.0.1', ok));
+  const fs = new PailFs({ endpoint: `http://127.0.0.1:${silent.address().port}`, accessKeyId: 'k', secretAccessKey: 's', timeoutMs: 300, maxAttempts: 2 });
+  const t0 = Date.now();
+  await assert.rejects(fs.ls(''), (e) => e.kind === 'Timeout' && e.retryable === true);
+  assert.ok(Date.now() - t0 < 5000, 'two attempts of 300 ms');
+  silent.closeAllConnections();
+  silent.close();
+  console.log('node: a silent server times out as a typed Timeout');
+}
