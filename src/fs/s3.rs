@@ -270,7 +270,7 @@ fn absolute_span(head: &Response) -> Option<(u64, u64)> {
     if head.status == 206 {
         let v = head.headers.get("content-range")?.trim().strip_prefix("bytes ")?;
         let (a, b) = v.split('/').next()?.split_once('-')?;
-        return Some((a.parse().ok()?, b.parse::<u64>().ok()? + 1));
+        return Some((a.parse().ok()?, b.parse::<u64>().ok()?.checked_add(1)?));
     }
     Some((0, head.headers.get("content-length")?.trim().parse().ok()?))
 }

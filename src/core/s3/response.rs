@@ -356,7 +356,8 @@ fn content_range(v: &str) -> Result<(u64, u64, Option<u64>)> {
     let (a, b) = range.split_once('-').ok_or_else(bad)?;
     let (a, b) = (number(a, "range start")?, number(b, "range end")?);
     let total = if total == "*" { None } else { Some(number(total, "size")?) };
-    if b < a || total.is_some_and(|t| b >= t) {
+    // b == u64::MAX would overflow the length (b - a + 1) computed by callers.
+    if b < a || b == u64::MAX || total.is_some_and(|t| b >= t) {
         return Err(bad());
     }
     Ok((a, b, total))
@@ -533,5 +534,13 @@ mod tests {
         assert!(parse_get_object("k", &Response::new(200, h.clone(), "good")).is_ok());
         let e = parse_get_object("k", &Response::new(200, h, "evil")).unwrap_err();
         assert!(e.kind == ErrorKind::Integrity && e.retryable);
+    }
+
+    #[test]
+    fn content_range_end_at_u64_max_is_an_error_not_an_overflow() {
+        let mut h = Headers::new();
+        h.set("Content-Range", "bytes 0-18446744073709551615/*");
+        let e = parse_get_object("k", &Response::new(206, h, "x")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse);
     }
 }
