@@ -64,6 +64,8 @@ pub struct Upload {
     /// Parts handed out and not reported yet.
     in_flight: usize,
     next_part: u32,
+    /// Bytes accepted in all.
+    total: u64,
 }
 
 impl Upload {
@@ -83,6 +85,7 @@ impl Upload {
             waiting: false,
             in_flight: 0,
             next_part: 1,
+            total: 0,
         })
     }
 
@@ -92,7 +95,13 @@ impl Upload {
             return Err(Error::invalid_input("write after close or failure"));
         }
         self.buf.extend_from_slice(data);
+        self.total += data.len() as u64;
         Ok(())
+    }
+
+    /// Bytes accepted in all: the object's size once complete.
+    pub fn total(&self) -> u64 {
+        self.total
     }
 
     /// Bytes accepted but not yet handed to an action.

@@ -313,7 +313,10 @@ impl<S: Store + Clone> Core<S> {
                         self.upload.created(id);
                     }
                     Action::Complete { upload_id, parts } => {
-                        meta = Some(self.store.complete_multipart(b, k, &upload_id, &parts, &self.opts).await?);
+                        let mut m = self.store.complete_multipart(b, k, &upload_id, &parts, &self.opts).await?;
+                        // CompleteMultipartUpload does not report the size; we know it.
+                        m.size = self.upload.total();
+                        meta = Some(m);
                         self.set_live(None);
                         self.upload.completed();
                     }

@@ -149,6 +149,8 @@ impl<T: Transport> S3Store<T> {
         let idempotent = req.method.is_idempotent();
         let start = inner.clock.now();
         let mut attempts = 0;
+        // Whether an earlier attempt may have taken effect though its answer was lost.
+        let mut maybe_applied = false;
         loop {
             attempts += 1;
             let mut attempt = req.clone();
@@ -162,7 +164,12 @@ impl<T: Transport> S3Store<T> {
                 Ok(resp) => s3::parse_error(&resp),
                 Err(e) => e,
             };
-            self.backoff(attempts, start, err, idempotent).await?;
+            maybe_applied |= err.outcome_unknown;
+            if let Err(mut err) = self.backoff(attempts, start, err, idempotent).await {
+                // The caller must know the request may have been carried out all the same.
+                err.outcome_unknown |= maybe_applied;
+                return Err(err);
+            }
         }
     }
 
@@ -266,6 +273,12 @@ impl<T: Transport> S3Store<T> {
 
 /// The absolute `[start, end)` a GetObject answer covers: its Content-Range, or for a 200 the
 /// whole object by Content-Length. `None` when unknown (then a broken read starts over).
+/// The ETag S3 gives an object written by one plain PUT (no SSE-KMS): the hex MD5 of its bytes.
+fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    format!("{:x}", Md5::digest(data))
+}
+
 fn absolute_span(head: &Response) -> Option<(u64, u64)> {
     if head.status == 206 {
         let v = head.headers.get("content-range")?.trim().strip_prefix("bytes ")?;
@@ -327,7 +340,16 @@ impl<T: Transport> Store for S3Store<T> {
     async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta> {
         self.check_key(key)?;
         let size = data.len() as u64;
-        self.call(s3::put_object(&self.inner.config, bucket, key, data, opts)?, |r| s3::parse_put_object(key, size, &r)).await
+        let req = s3::put_object(&self.inner.config, bucket, key, data.clone(), opts)?;
+        match self.call(req, |r| s3::parse_put_object(key, size, &r)).await {
+            // A conditional PUT retried after a lost answer is refused by its own first
+            // attempt: if the object now holds exactly these bytes, that attempt succeeded.
+            Err(e) if e.kind == ErrorKind::PreconditionFailed && e.outcome_unknown => match self.head(bucket, key).await {
+                Ok(m) if m.size == size && m.etag.as_deref() == Some(&md5_hex(&data)) => Ok(m),
+                _ => Err(e),
+            },
+            r => r,
+        }
     }
 
     async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()> {
@@ -362,12 +384,9 @@ impl<T: Transport> Store for S3Store<T> {
         opts: &PutOptions,
     ) -> Result<ObjectMeta> {
         let req = s3::complete_multipart(&self.inner.config, bucket, key, upload_id, parts, opts)?;
-        let mut meta = self.call(req, |r| s3::parse_complete_multipart(key, &r)).await?;
-        if meta.size == 0 {
-            // CompleteMultipartUpload does not report the size; ask for it.
-            meta = self.head(bucket, key).await?;
-        }
-        Ok(meta)
+        // The size is not in the answer: the caller knows it (asking with a HEAD could fail
+        // after the object was made, turning a done write into a reported failure).
+        self.call(req, |r| s3::parse_complete_multipart(key, &r)).await
     }
 
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
@@ -450,5 +469,102 @@ mod native {
             let endpoint = endpoint.map(str::to_string).or_else(|| var("AWS_ENDPOINT_URL"));
             Self::connect(endpoint.as_deref(), &region, creds)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::core::http::Headers;
+    use crate::transport::FixedClock;
+
+    /// Answers from a script, in order, and records what was asked.
+    struct Script {
+        answers: RefCell<VecDeque<Result<Response>>>,
+        seen: RefCell<Vec<(Method, Option<String>)>>,
+    }
+
+    struct Whole(Option<Bytes>);
+
+    impl BodyStream for Whole {
+        async fn chunk(&mut self) -> Result<Option<Bytes>> {
+            Ok(self.0.take().filter(|b| !b.is_empty()))
+        }
+    }
+
+    impl Transport for &Script {
+        type Body = Whole;
+
+        async fn send_streaming(&self, req: Request) -> Result<(Response, Whole)> {
+            self.seen.borrow_mut().push((req.method, req.headers.get("if-none-match").map(str::to_string)));
+            let mut r = self.answers.borrow_mut().pop_front().expect("script ran out")?;
+            let body = std::mem::take(&mut r.body);
+            Ok((r, Whole(Some(body))))
+        }
+
+        async fn sleep(&self, _: Duration) {}
+    }
+
+    fn lost() -> Result<Response> {
+        let mut e = Error::new(ErrorKind::Io, "connection reset").retryable(true);
+        e.outcome_unknown = true;
+        Err(e)
+    }
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Response> {
+        let mut h = Headers::new();
+        for (k, v) in headers {
+            h.set(*k, *v);
+        }
+        Ok(Response::new(status, h, body.to_string()))
+    }
+
+    fn put_create(script: &Script, data: &'static [u8]) -> Result<ObjectMeta> {
+        let store = S3Store::new(
+            S3Config::custom("http://127.0.0.1:9", "us-east-1").unwrap(),
+            Some(AwsCredentials::new("AKID", "SECRET")),
+            script,
+            Arc::new(FixedClock(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap())),
+        );
+        let opts = PutOptions { if_none_match_any: true, ..PutOptions::default() };
+        futures::executor::block_on(store.put("bucket", "k", Bytes::from_static(data), &opts))
+    }
+
+    fn script(answers: Vec<Result<Response>>) -> Script {
+        Script { answers: RefCell::new(answers.into()), seen: RefCell::default() }
+    }
+
+    const REFUSED: &str = "<Error><Code>PreconditionFailed</Code><Message>exists</Message></Error>";
+
+    #[test]
+    fn create_only_put_whose_reply_was_lost_is_confirmed_by_its_content() {
+        let etag = format!("\"{}\"", md5_hex(b"mine"));
+        let s =
+            script(vec![lost(), answer(412, &[], REFUSED), answer(200, &[("etag", etag.as_str()), ("content-length", "4")], "")]);
+        let m = put_create(&s, b"mine").unwrap();
+        assert_eq!((m.size, m.etag.as_deref()), (4, Some(&etag[1..33])));
+        let seen = s.seen.borrow();
+        assert_eq!(seen.iter().map(|(m, _)| *m).collect::<Vec<_>>(), [Method::Put, Method::Put, Method::Head]);
+        assert_eq!(seen[1].1.as_deref(), Some("*"), "the retry keeps its condition");
+    }
+
+    #[test]
+    fn create_only_put_refused_for_someone_elses_object_stays_refused() {
+        // Lost reply, then 412, but the object holds other bytes: a real conflict.
+        let other = format!("\"{}\"", md5_hex(b"theirs"));
+        let s = script(vec![
+            lost(),
+            answer(412, &[], REFUSED),
+            answer(200, &[("etag", other.as_str()), ("content-length", "4")], ""),
+        ]);
+        assert_eq!(put_create(&s, b"mine").unwrap_err().kind, ErrorKind::PreconditionFailed);
+        // No lost reply: a 412 is final, without a HEAD.
+        let s = script(vec![answer(412, &[], REFUSED)]);
+        let e = put_create(&s, b"mine").unwrap_err();
+        assert!(e.kind == ErrorKind::PreconditionFailed && !e.outcome_unknown);
+        assert_eq!(s.seen.borrow().len(), 1);
     }
 }

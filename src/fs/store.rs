@@ -69,7 +69,8 @@ pub trait Store {
     /// Upload part `part_number` (1-based); returns its ETag.
     async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String>;
     /// Assemble the parts, in order. The write conditions of `opts` (`if_none_match_any`,
-    /// `if_match`) are checked here, when the object comes into being.
+    /// `if_match`) are checked here, when the object comes into being. The returned size may
+    /// be 0 where the store does not report it (S3): the writer fills it in.
     async fn complete_multipart(
         &self,
         bucket: &str,

@@ -2,7 +2,8 @@
 //!
 //! Requests are forwarded byte for byte (so SigV4 signatures still verify upstream), one
 //! upstream connection per request. At the configured rate a request instead gets a 503
-//! SlowDown, a 500 InternalError, a connection reset, a stall, or its response cut short.
+//! SlowDown, a 500 InternalError, a connection reset, a reset after the server carried the
+//! request out (a lost reply), a stall, or its response cut short.
 //! Faults whose outcome a client cannot know (reset, stall, truncation) are only injected on
 //! idempotent methods: a correct client must not repeat a POST it cannot account for, so
 //! those would be failures by design; the retry policy's unit tests cover that rule.
@@ -20,9 +21,21 @@ pub enum Fault {
     SlowDown,
     Internal,
     Reset,
+    /// The request reaches the server and is carried out; its answer is lost (reset).
+    LostReply,
     Stall,
     Truncate,
 }
+
+impl Fault {
+    /// The server's answer says the request was not carried out.
+    fn definite(self) -> bool {
+        matches!(self, Fault::SlowDown | Fault::Internal)
+    }
+}
+
+/// Every kind, equally likely: the mix of the thousand-operation test.
+pub const ALL: &[Fault] = &[Fault::SlowDown, Fault::Internal, Fault::Reset, Fault::LostReply, Fault::Stall, Fault::Truncate];
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -30,24 +43,29 @@ pub struct Stats {
     pub slowdown: AtomicU64,
     pub internal: AtomicU64,
     pub reset: AtomicU64,
+    pub lost_reply: AtomicU64,
     pub stall: AtomicU64,
     pub truncate: AtomicU64,
 }
 
 impl Stats {
     pub fn faults(&self) -> u64 {
-        [&self.slowdown, &self.internal, &self.reset, &self.stall, &self.truncate].iter().map(|c| c.load(Ordering::Relaxed)).sum()
+        [&self.slowdown, &self.internal, &self.reset, &self.lost_reply, &self.stall, &self.truncate]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
     }
 
     pub fn summary(&self) -> String {
         let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "{} requests, {} faults (503 SlowDown {}, 500 {}, reset {}, stall {}, truncated body {})",
+            "{} requests, {} faults (503 SlowDown {}, 500 {}, reset {}, lost reply {}, stall {}, truncated body {})",
             l(&self.requests),
             self.faults(),
             l(&self.slowdown),
             l(&self.internal),
             l(&self.reset),
+            l(&self.lost_reply),
             l(&self.stall),
             l(&self.truncate)
         )
@@ -59,9 +77,10 @@ pub struct Proxy {
     pub stats: Arc<Stats>,
 }
 
-/// Start the proxy in front of `upstream`, injecting faults at `rate` (0..1), deterministically
-/// from `seed`. A stall lasts `stall` (longer than the client's read timeout).
-pub async fn start(upstream: SocketAddr, rate: f64, seed: u64, stall: Duration) -> Proxy {
+/// Start the proxy in front of `upstream`, injecting faults of the kinds in `mix` at `rate`
+/// (0..1), deterministically from `seed`. A stall lasts `stall` (longer than the client's read
+/// timeout).
+pub async fn start(upstream: SocketAddr, rate: f64, mix: &'static [Fault], seed: u64, stall: Duration) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
     let addr = listener.local_addr().unwrap();
     let stats = Arc::new(Stats::default());
@@ -71,7 +90,7 @@ pub async fn start(upstream: SocketAddr, rate: f64, seed: u64, stall: Duration) 
         loop {
             let Ok((client, _)) = listener.accept().await else { return };
             let (st, rng) = (st.clone(), rng.clone());
-            tokio::spawn(async move { serve(client, upstream, rate, rng, st, stall).await });
+            tokio::spawn(async move { serve(client, upstream, rate, mix, rng, st, stall).await });
         }
     });
     Proxy { addr, stats }
@@ -86,24 +105,14 @@ fn next(rng: &AtomicU64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn choose(rate: f64, rng: &AtomicU64, idempotent: bool) -> Option<Fault> {
+/// A fault for this request, or none. A POST only gets definite ones (see the module note).
+fn choose(rate: f64, mix: &[Fault], rng: &AtomicU64, idempotent: bool) -> Option<Fault> {
     if next(rng) >= rate {
         return None;
     }
-    let pick = next(rng);
-    Some(if !idempotent {
-        if pick < 0.5 { Fault::SlowDown } else { Fault::Internal }
-    } else if pick < 0.25 {
-        Fault::SlowDown
-    } else if pick < 0.45 {
-        Fault::Internal
-    } else if pick < 0.65 {
-        Fault::Reset
-    } else if pick < 0.8 {
-        Fault::Stall
-    } else {
-        Fault::Truncate
-    })
+    let allowed: Vec<Fault> = mix.iter().copied().filter(|f| idempotent || f.definite()).collect();
+    let pick = (next(rng) * allowed.len() as f64) as usize;
+    allowed.get(pick).copied()
 }
 
 /// One request: its bytes and method, or `None` at a clean end of the connection.
@@ -145,10 +154,18 @@ fn error_response(status: &str, code: &str) -> Vec<u8> {
     format!("HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
-async fn serve(mut client: TcpStream, upstream: SocketAddr, rate: f64, rng: Arc<AtomicU64>, st: Arc<Stats>, stall: Duration) {
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    rate: f64,
+    mix: &[Fault],
+    rng: Arc<AtomicU64>,
+    st: Arc<Stats>,
+    stall: Duration,
+) {
     while let Some((req, method)) = read_request(&mut client).await {
         st.requests.fetch_add(1, Ordering::Relaxed);
-        let fault = choose(rate, &rng, method != "POST");
+        let fault = choose(rate, mix, &rng, method != "POST");
         let reply = match fault {
             Some(Fault::SlowDown) => {
                 st.slowdown.fetch_add(1, Ordering::Relaxed);
@@ -169,6 +186,13 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, rate: f64, rng: Arc<
             Some(Fault::Stall) => {
                 st.stall.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(stall).await;
+                return;
+            }
+            Some(Fault::LostReply) => {
+                st.lost_reply.fetch_add(1, Ordering::Relaxed);
+                let _ = forward(upstream, &req).await;
+                #[allow(deprecated)]
+                let _ = client.set_linger(Some(Duration::ZERO));
                 return;
             }
             None | Some(Fault::Truncate) => {
