@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod location;
 pub mod pager;
+pub mod ranges;
 pub mod retry;
 pub mod s3;
 pub mod sign;

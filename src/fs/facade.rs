@@ -17,6 +17,7 @@ use super::store::Store;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::Method;
 use crate::core::pager::ListPager;
+use crate::core::ranges;
 use crate::core::types::{ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
 use crate::core::upload::UploadConfig;
 
@@ -75,11 +76,21 @@ pub struct Options {
     pub part_size: u64,
     /// Block size and cache of file readers.
     pub read: ReadOptions,
+    /// Requests in flight for one download (`get_file` fetches chunks of `part_size`).
+    pub transfer_concurrency: usize,
+    /// `cat_ranges` fetches ranges of one file this close together with one request.
+    pub coalesce_gap: u64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { part_size: 8 * 1024 * 1024, read: ReadOptions::default() }
+        Options {
+            part_size: 8 * 1024 * 1024,
+            read: ReadOptions::default(),
+            transfer_concurrency: 8,
+            // About what one more round trip costs in transfer time (object_store uses the same).
+            coalesce_gap: 1024 * 1024,
+        }
     }
 }
 
@@ -399,13 +410,51 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         self.cat_file(path, None, None).await
     }
 
-    /// Several ranges, fetched concurrently; results in input order, one per range.
+    /// Several ranges, fetched concurrently; results in input order, one per range. Explicit
+    /// ranges of one file that lie within `coalesce_gap` of each other share one request
+    /// (up to `part_size` long), and each gets its slice of the answer.
     pub async fn cat_ranges(&self, paths: &[String], starts: &[Option<i64>], ends: &[Option<i64>]) -> Result<Vec<Result<Bytes>>> {
         if paths.len() != starts.len() || paths.len() != ends.len() {
             return Err(Error::invalid_input("cat_ranges: paths, starts and ends differ in length"));
         }
-        let jobs = (0..paths.len()).map(|i| self.cat_file(&paths[i], starts[i], ends[i]));
-        Ok(stream::iter(jobs).buffered(CONCURRENCY).collect().await)
+        // Keyed by path; the value's first index names the path for the jobs.
+        type Spans = Vec<(usize, u64, u64)>;
+        let mut by_path: BTreeMap<&str, (usize, Spans)> = BTreeMap::new();
+        let mut jobs = Vec::new();
+        for i in 0..paths.len() {
+            match (starts[i].unwrap_or(0), ends[i]) {
+                (s, Some(e)) if s >= 0 && e > s => {
+                    by_path.entry(&paths[i]).or_insert((i, Vec::new())).1.push((i, s as u64, e as u64))
+                }
+                _ => jobs.push((i, ranges::Merged { start: 0, end: 0, members: vec![(i, 0, 0)] })),
+            }
+        }
+        let max_len = self.options.part_size.max(1);
+        for (_, (p, spans)) in by_path {
+            jobs.extend(ranges::coalesce(spans, self.options.coalesce_gap, max_len).into_iter().map(|m| (p, m)));
+        }
+        let fetch = |(p, m): (usize, ranges::Merged)| async move {
+            let path = &paths[p];
+            if m.end == 0 {
+                // Not coalesced (open-ended, negative or empty): as cat_file reads it.
+                let i = m.members[0].0;
+                return vec![(i, self.cat_file(path, starts[i], ends[i]).await)];
+            }
+            let got = self.cat_file(path, Some(m.start as i64), Some(m.end as i64)).await;
+            let slice = |data: &Bytes, s: u64, e: u64| {
+                let len = data.len();
+                data.slice(((s - m.start) as usize).min(len)..((e - m.start) as usize).min(len))
+            };
+            m.members.iter().map(|&(i, s, e)| (i, got.as_ref().map(|d| slice(d, s, e)).map_err(Clone::clone))).collect()
+        };
+        let mut out: Vec<Option<Result<Bytes>>> = vec![None; paths.len()];
+        let mut done = stream::iter(jobs.into_iter().map(fetch)).buffer_unordered(CONCURRENCY);
+        while let Some(results) = done.next().await {
+            for (i, r) in results {
+                out[i] = Some(r);
+            }
+        }
+        Ok(out.into_iter().map(|r| r.expect("every range is answered")).collect())
     }
 
     /// A reader with block cache and readahead (`AsyncRead + AsyncSeek`).
@@ -641,27 +690,35 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
     }
 
     /// Download one file to a local path, via a temporary file renamed into place, so a
-    /// failed download leaves nothing half-written.
+    /// failed download leaves nothing half-written. Chunks of `part_size` are fetched
+    /// `transfer_concurrency` at a time and written in order; every chunk must come from the
+    /// same version of the object (its ETag), or the download fails.
     pub async fn get_file(&self, rpath: &str, lpath: impl AsRef<std::path::Path>) -> Result<()> {
         use tokio::io::AsyncWriteExt;
         let lpath = lpath.as_ref();
         if let Some(dir) = lpath.parent().filter(|d| !d.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir).await?;
         }
-        let mut reader = self.open_read(rpath).await?;
+        let (bucket, key) = file_path(rpath)?;
+        let head = self.store.head(&bucket, &key).await?;
+        let (bucket, key, etag) = (&bucket, &key, &head.etag);
+        let fetch = |(start, end): (u64, u64)| async move {
+            let got = self.store.get(bucket, key, Some(ByteRange::From { start, end: Some(end) })).await?;
+            if got.meta.etag != *etag {
+                return Err(Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being downloaded")));
+            }
+            if got.data.len() as u64 != end - start {
+                return Err(Error::new(ErrorKind::Integrity, format!("{bucket}/{key}: short read at {start}")));
+            }
+            Ok(got.data)
+        };
         let tmp = lpath.with_extension(format!("pailfs-{}.part", std::process::id()));
         let result = async {
             let mut f = tokio::fs::File::create(&tmp).await?;
-            let block = self.options.read.block_size.max(1);
-            let size = reader.size();
-            let mut off = 0;
-            while off < size {
-                let chunk = reader.read_at(off, block.min(size - off)).await?;
-                if chunk.is_empty() {
-                    return Err(Error::new(ErrorKind::Integrity, "object ended early"));
-                }
+            let mut chunks = stream::iter(ranges::chunks(head.size, self.options.part_size).map(fetch))
+                .buffered(self.options.transfer_concurrency.max(1));
+            while let Some(chunk) = chunks.try_next().await? {
                 f.write_all(&chunk).await?;
-                off += chunk.len() as u64;
             }
             f.flush().await?;
             tokio::fs::rename(&tmp, lpath).await?;

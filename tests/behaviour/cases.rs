@@ -5,6 +5,7 @@ use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, SeekFrom};
 use pailfs::ErrorKind;
 use pailfs::core::types::PutOptions;
 use pailfs::fs::Store;
+use pailfs::fs::any::AnyStore;
 use pailfs::fs::facade::EntryKind;
 
 use super::{Fixture, PART, TempDir};
@@ -141,6 +142,24 @@ pub async fn cat_ranges_python_slices(fx: &Fixture) {
     assert_eq!(&got[0].as_ref().unwrap()[..], b"12");
     assert_eq!(got[1].as_ref().unwrap_err().kind, ErrorKind::NotFound);
     assert_eq!(fs.cat_file(&fx.p("missing"), Some(5), Some(1)).await.unwrap_err().kind, ErrorKind::NotFound);
+    // Nearby explicit ranges of one file share a request; each gets its own slice, in order.
+    let q = fx.p("letters");
+    fs.pipe(&q, Bytes::from_static(b"abcdefghij")).await.unwrap();
+    let requests = || match fs.store() {
+        AnyStore::S3(s) => Some(s.stats().attempts.load(std::sync::atomic::Ordering::Relaxed)),
+        _ => None,
+    };
+    let before = requests();
+    let paths = [p.clone(), q.clone(), p.clone(), q.clone(), p.clone()];
+    let got = fs
+        .cat_ranges(&paths, &[Some(7), Some(0), Some(0), Some(8), Some(2)], &[Some(9), Some(2), Some(3), Some(30), Some(5)])
+        .await
+        .unwrap();
+    let got: Vec<&[u8]> = got.iter().map(|r| &r.as_ref().unwrap()[..]).collect();
+    assert_eq!(got, [&b"78"[..], b"ab", b"012", b"ij", b"234"]);
+    if let (Some(a), Some(b)) = (before, requests()) {
+        assert_eq!(b - a, 2, "one request per file");
+    }
 }
 
 pub async fn listing_find_walk_glob_du(fx: &Fixture) {
@@ -462,6 +481,9 @@ pub async fn local_transfers(fx: &Fixture) {
     fs.put_file(src.join("small.txt"), &fx.p("one.txt")).await.unwrap();
     fs.get_file(&fx.p("one.txt"), tmp.0.join("one.txt")).await.unwrap();
     assert_eq!(std::fs::read(tmp.0.join("one.txt")).unwrap(), b"small");
+    fs.pipe(&fx.p("empty"), Bytes::new()).await.unwrap();
+    fs.get_file(&fx.p("empty"), tmp.0.join("empty")).await.unwrap();
+    assert_eq!(std::fs::read(tmp.0.join("empty")).unwrap().len(), 0);
     let err = fs.get_file(&fx.p("missing"), tmp.0.join("missing.txt")).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert!(!tmp.0.join("missing.txt").exists());
