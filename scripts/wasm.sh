@@ -40,13 +40,18 @@ bindgen_version() {
 }
 
 build() {
-    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/wasm \
+    # Size first (BENCHMARKS.md): a panic traps at once instead of formatting a message (no
+    # code path should panic; bad input is a typed error); names and producers are stripped.
+    # Debian's binaryen (wasm-opt 108) saves only ~1% more and breaks the externref table.
+    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+        RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/wasm \
         /usr/bin/cargo rustc --lib --no-default-features --profile wasm \
         --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --crate-type cdylib
     local wasm=target/wasm/wasm32-unknown-unknown/wasm/pailfs.wasm
     rm -rf pkg/web pkg/node
-    wasm-bindgen --target web --out-dir pkg/web "$wasm"
-    wasm-bindgen --target nodejs --out-dir pkg/node "$wasm"
+    local strip="--remove-name-section --remove-producers-section"
+    wasm-bindgen --target web $strip --out-dir pkg/web "$wasm"
+    wasm-bindgen --target nodejs $strip --out-dir pkg/node "$wasm"
     # The npm package is the ES module build, with its manifest from pkg-config/.
     cp pkg-config/package.json pkg/web/package.json
     local w j

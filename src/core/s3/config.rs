@@ -121,6 +121,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unicode_endpoint_hosts_are_refused_punycode_accepted() {
+        // No IDNA tables are linked (Cargo.toml, idna_adapter): a Unicode host is a typed error.
+        let e = S3Config::custom("https://bücher.example", "us-east-1").unwrap_err();
+        assert_eq!(e.kind, crate::core::error::ErrorKind::InvalidInput);
+        assert!(S3Config::custom("https://xn--bcher-kva.example", "us-east-1").is_ok());
+    }
+
+    #[test]
     fn endpoints() {
         let c = S3Config::custom("http://127.0.0.1:9000", "us-east-1").unwrap();
         assert_eq!(
