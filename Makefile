@@ -1,5 +1,5 @@
 # The commands a new user runs. Each installs what it needs.
-.PHONY: test demo wasm wasm-check clippy fuzz-smoke bench
+.PHONY: test demo wasm wasm-check clippy fuzz-smoke bench bench-e2e
 
 test:
 	scripts/test.sh
@@ -27,3 +27,8 @@ bench: wasm
 	cargo bench --bench sign -- --warm-up-time 2 --measurement-time 5
 	cargo bench --bench list_parse -- --warm-up-time 2 --measurement-time 5
 	node benches/wasm_parse.mjs
+
+# End to end against s3s-fs: pailfs vs object_store vs s3fs, wall and client CPU (BENCHMARKS.md).
+# Long (the full sizes take about half an hour); E2E_* settings in scripts/bench_e2e.py.
+bench-e2e:
+	scripts/bench-e2e.sh

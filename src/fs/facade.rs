@@ -76,7 +76,8 @@ pub struct Options {
     pub part_size: u64,
     /// Block size and cache of file readers.
     pub read: ReadOptions,
-    /// Requests in flight for one download (`get_file` fetches chunks of `part_size`).
+    /// Requests in flight for one transfer: parts of an upload, `part_size` chunks of a
+    /// `get_file` download.
     pub transfer_concurrency: usize,
     /// `cat_ranges` fetches ranges of one file this close together with one request.
     pub coalesce_gap: u64,
@@ -118,7 +119,12 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
 
     fn upload_config(&self) -> UploadConfig {
         let min = self.store.capabilities().min_part_size;
-        UploadConfig { part_size: self.options.part_size.max(min), min_part_size: min, ..UploadConfig::default() }
+        UploadConfig {
+            part_size: self.options.part_size.max(min),
+            min_part_size: min,
+            concurrency: self.options.transfer_concurrency.max(1),
+            ..UploadConfig::default()
+        }
     }
 
     /// Abort multipart uploads left behind by dropped writers. Returns how many were aborted.

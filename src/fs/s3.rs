@@ -116,10 +116,9 @@ impl<T: Transport> S3Store<T> {
         &self.inner.config
     }
 
-    /// Over plain http the body is hashed into the signature (nothing else protects it); over
-    /// https TLS does, and hashing a large part twice is wasted CPU.
+    /// See [`S3Config::signs_payload`].
     fn payload<'a>(&self, body: &'a [u8]) -> Payload<'a> {
-        if self.inner.config.scheme == "https" && !body.is_empty() { Payload::Unsigned } else { Payload::Signed(body) }
+        if self.inner.config.signs_payload() || body.is_empty() { Payload::Signed(body) } else { Payload::Unsigned }
     }
 
     fn sign(&self, req: &mut Request) -> Result<()> {
@@ -239,6 +238,10 @@ impl<T: Transport> S3Store<T> {
                     // A resumed read must continue the same span; anything else starts over.
                     if resume.is_none() || head.status != 206 {
                         body.clear();
+                        // Room for the whole answer up front: growing by doubling would copy
+                        // a large body several times over.
+                        let announced = head.headers.get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
+                        body.reserve(announced.unwrap_or(0).min(1 << 30));
                         let span = absolute_span(&head);
                         first = Some((head, span));
                     }

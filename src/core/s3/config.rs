@@ -20,12 +20,19 @@ pub struct S3Config {
     /// characters XML cannot carry survive. Off only for servers that claim the encoding
     /// without applying it (s3s-fs 0.14).
     pub url_encoded_listing: bool,
-    /// Send `x-amz-checksum-crc32c` with every PutObject and `Content-MD5` with every part,
-    /// and ask for stored checksums on reads, so the server and pailfs both verify the bytes.
+    /// Send `x-amz-checksum-crc32c` with every PutObject and, where the payload is not signed,
+    /// `Content-MD5` with every part; ask for stored checksums on reads. The server and pailfs
+    /// both verify the bytes.
     pub checksums: bool,
 }
 
 impl S3Config {
+    /// Whether request bodies are hashed into the signature. Over plain http nothing else
+    /// protects them; over https TLS does, and hashing every part twice is wasted CPU.
+    pub fn signs_payload(&self) -> bool {
+        self.scheme != "https"
+    }
+
     /// AWS S3 in `region`, virtual-hosted style.
     pub fn aws(region: &str) -> S3Config {
         S3Config {
