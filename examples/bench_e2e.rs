@@ -33,8 +33,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = S3Store::new(config, Some(creds), ReqwestTransport::new(Default::default())?, Arc::new(SystemClock));
     let store = store.clone().with_capabilities(Capabilities { any_key: false, ..store.capabilities() });
     let coalesce_gap = std::env::var("E2E_COALESCE").ok().and_then(|v| v.parse().ok()).unwrap_or(Options::default().coalesce_gap);
-    let options =
-        Options { part_size: num("E2E_PART"), transfer_concurrency: num("E2E_CONC") as usize, coalesce_gap, ..Options::default() };
+    let options = Options {
+        part_size: num("E2E_PART"),
+        transfer_concurrency: num("E2E_CONC") as usize,
+        coalesce_gap,
+        ..Options::default()
+    };
     let fs = FileSystem::with_options(store.clone(), options);
     let bucket = env("E2E_BUCKET");
     let p = |k: &str| format!("{bucket}/{k}");
