@@ -18,10 +18,10 @@ install() {
         DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq chromium >/dev/null
     fi
     scripts/cors-proxy.sh install
-    if [ -d tests/js/node_modules/playwright-core ]; then
-        echo "[browser] playwright-core present" >&2
+    if [ -d tests/js/node_modules/playwright-core ] && [ -x tests/js/node_modules/.bin/tsc ]; then
+        echo "[browser] playwright-core and typescript present" >&2
     else
-        echo "[browser] installing playwright-core" >&2
+        echo "[browser] installing playwright-core and typescript" >&2
         (cd tests/js && npm ci --no-audit --no-fund --silent)
     fi
 }

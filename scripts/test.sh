@@ -27,6 +27,9 @@ scripts/fuzz.sh smoke 20
 step "wasm32: the core and the JS package (pkg/), built with rustc-web and wasm-bindgen"
 scripts/wasm.sh build
 
+step "TypeScript: the package's .d.ts types real uses (tsc --noEmit over tests/js/types.test.ts)"
+(cd tests/js && npx --no-install tsc -p .)
+
 step "start servers"
 cleanup() { scripts/cors-proxy.sh stop || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; }
 trap cleanup EXIT

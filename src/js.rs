@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::core::creds::AwsCredentials;
-use crate::core::error::Error;
+use crate::core::error::{Error, ErrorKind};
 use crate::core::pager::ListPager;
 use crate::core::retry::RetryPolicy;
 use crate::core::s3::S3Config;
@@ -40,6 +40,50 @@ fn opt_str(o: &JsValue, k: &str) -> Option<String> {
     Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.as_string()).filter(|s| !s.is_empty())
 }
 
+fn callback(o: &JsValue, k: &str) -> Option<js_sys::Function> {
+    if o.is_undefined() || o.is_null() {
+        return None;
+    }
+    Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.dyn_into().ok())
+}
+
+fn signal(o: &JsValue) -> Option<web_sys::AbortSignal> {
+    if o.is_undefined() || o.is_null() {
+        return None;
+    }
+    Reflect::get(o, &JsValue::from_str("signal")).ok().and_then(|v| v.dyn_into().ok())
+}
+
+fn progress(f: &Option<js_sys::Function>, done: u64, total: u64) {
+    if let Some(f) = f {
+        let _ = f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
+    }
+}
+
+/// Run `op` unless `signal` aborts first. Then `op` is dropped, and with it its fetches, which
+/// the transport aborts (see `transport::fetch::Exchange`).
+async fn abortable<T>(signal: &Option<web_sys::AbortSignal>, op: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let Some(signal) = signal else { return op.await };
+    let cancelled = || Error::new(ErrorKind::Cancelled, "aborted by the caller's AbortSignal");
+    if signal.aborted() {
+        return Err(cancelled());
+    }
+    let mut listener = None;
+    let aborted = JsFuture::from(Promise::new(&mut |resolve, _| {
+        let _ = signal.add_event_listener_with_callback("abort", &resolve);
+        listener = Some(resolve);
+    }));
+    let op = std::pin::pin!(op);
+    let out = match futures::future::select(op, aborted).await {
+        futures::future::Either::Left((r, _)) => r,
+        futures::future::Either::Right(_) => Err(cancelled()),
+    };
+    if let Some(l) = listener {
+        let _ = signal.remove_event_listener_with_callback("abort", &l);
+    }
+    out
+}
+
 fn entry(e: &Entry) -> JsValue {
     let meta = e.meta.as_ref();
     object(&[
@@ -56,12 +100,117 @@ fn names(v: Vec<String>) -> JsValue {
     v.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** Options of `new PailFs(...)`. Without keys, requests go unsigned; without an endpoint, AWS. */
+export interface PailFsOptions {
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** Abort one request (head and body) after this long; default 300000. */
+  timeoutMs?: number;
+  /** Attempts per request, retries included; default 3 or the retry policy's. */
+  maxAttempts?: number;
+}
+
+/** A file or directory, as ls/info return it. */
+export interface Entry {
+  name: string;
+  type: "file" | "directory";
+  size: number;
+  etag: string | null;
+  /** RFC 3339. */
+  lastModified: string | null;
+}
+
+/** Per-call options: aborting the signal rejects with kind "Cancelled" and stops the requests. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface GetOptions extends CallOptions {
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PutOptions extends GetOptions {}
+
+export type ErrorKind =
+  | "NotFound" | "AlreadyExists" | "PermissionDenied" | "PreconditionFailed" | "InvalidInput"
+  | "InvalidResponse" | "Integrity" | "Conflict" | "NotSupported" | "Io" | "Timeout" | "Cancelled"
+  | "Service";
+
+/** What every promise of this package rejects with. */
+export interface PailfsError extends Error {
+  name: "PailfsError";
+  kind: ErrorKind;
+  /** The provider's error code, e.g. "NoSuchKey". */
+  code: string | null;
+  status: number | null;
+  retryable: boolean;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `{ signal? }`
+    #[wasm_bindgen(typescript_type = "CallOptions")]
+    pub type CallOptions;
+    /// `{ signal?, onProgress? }`
+    #[wasm_bindgen(typescript_type = "GetOptions")]
+    pub type GetOptions;
+    /// put's options, or just its progress callback.
+    #[wasm_bindgen(typescript_type = "PutOptions | ((done: number, total: number) => void)")]
+    pub type PutOptionsArg;
+}
+
 #[wasm_bindgen(
     inline_js = "export function asyncIterable(o) { o[Symbol.asyncIterator] = function () { return this; }; return o; }"
 )]
 extern "C" {
     #[wasm_bindgen(js_name = asyncIterable)]
     fn async_iterable(o: JsValue) -> JsValue;
+}
+
+/// What `put` uploads: bytes already in memory, or a Blob read a slice at a time.
+enum Source {
+    Bytes(bytes::Bytes),
+    Blob(web_sys::Blob),
+}
+
+impl Source {
+    fn of(data: JsValue) -> Result<Source, JsValue> {
+        if let Some(b) = data.dyn_ref::<web_sys::Blob>() {
+            return Ok(Source::Blob(b.clone()));
+        }
+        if let Some(s) = data.as_string() {
+            return Ok(Source::Bytes(s.into_bytes().into()));
+        }
+        if data.is_instance_of::<Uint8Array>() || data.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Ok(Source::Bytes(Uint8Array::new(&data).to_vec().into()));
+        }
+        Err(js_error(Error::invalid_input("put: data must be a Uint8Array, ArrayBuffer, Blob, File or string")))
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Source::Bytes(b) => b.len() as u64,
+            Source::Blob(b) => b.size() as u64,
+        }
+    }
+
+    async fn read(&self, start: u64, end: u64) -> crate::core::error::Result<bytes::Bytes> {
+        match self {
+            Source::Bytes(b) => Ok(b.slice(start as usize..end as usize)),
+            Source::Blob(b) => {
+                let failed = |e: JsValue| Error::new(crate::core::error::ErrorKind::Io, format!("reading the Blob: {e:?}"));
+                let part = b.slice_with_f64_and_f64(start as f64, end as f64).map_err(failed)?;
+                let buf = wasm_bindgen_futures::JsFuture::from(part.array_buffer()).await.map_err(failed)?;
+                Ok(Uint8Array::new(&buf).to_vec().into())
+            }
+        }
+    }
 }
 
 /// A listing consumed page by page (`for await (const page of fs.listPages(...))`): a prefix of
@@ -106,7 +255,7 @@ impl PailFs {
     /// `new PailFs({ endpoint?, region?, accessKeyId?, secretAccessKey?, sessionToken?, timeoutMs?, maxAttempts? })`.
     /// Without keys, requests go unsigned (public buckets). Without an endpoint, AWS.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<PailFs, JsValue> {
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "PailFsOptions")] options: JsValue) -> Result<PailFs, JsValue> {
         let region = opt_str(&options, "region").unwrap_or_else(|| "us-east-1".into());
         let config = match opt_str(&options, "endpoint") {
             Some(e) => S3Config::custom(&e, &region).map_err(js_error)?,
@@ -131,17 +280,19 @@ impl PailFs {
     }
 
     /// Entries directly below `path` (`""` lists the buckets).
-    pub fn ls(&self, path: String) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry[]>")]
+    pub fn ls(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
+        let signal = signal(&options.map_or(JsValue::UNDEFINED, Into::into));
         future_to_promise(async move {
-            let v = fs.ls(&path).await.map_err(js_error)?;
+            let v = abortable(&signal, fs.ls(&path)).await.map_err(js_error)?;
             Ok(v.iter().map(entry).collect::<Array>().into())
         })
     }
 
     /// Pages of the keys below `path` (every level with `recursive`, else one level with
     /// directories), `pageSize` entries at most per page.
-    #[wasm_bindgen(js_name = listPages)]
+    #[wasm_bindgen(js_name = listPages, unchecked_return_type = "AsyncIterableIterator<Entry[]>")]
     pub fn list_pages(&self, path: String, recursive: bool, page_size: Option<u32>) -> JsValue {
         let (bucket, key) = crate::fs::path::split_path(&path);
         let prefix = if key.is_empty() { key } else { format!("{key}/") };
@@ -150,40 +301,49 @@ impl PailFs {
         async_iterable(listing.into())
     }
 
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
     pub fn info(&self, path: String) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move { Ok(entry(&fs.info(&path).await.map_err(js_error)?)) })
     }
 
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn exists(&self, path: String) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move { Ok(JsValue::from_bool(fs.exists(&path).await.map_err(js_error)?)) })
     }
 
     /// Every file below `path`, names only.
-    pub fn find(&self, path: String) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<string[]>")]
+    pub fn find(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
+        let signal = signal(&options.map_or(JsValue::UNDEFINED, Into::into));
         future_to_promise(async move {
-            let v = fs.find(&path, None, false).await.map_err(js_error)?;
+            let v = abortable(&signal, fs.find(&path, None, false)).await.map_err(js_error)?;
             Ok(names(v.into_iter().map(|e| e.name).collect()))
         })
     }
 
+    #[wasm_bindgen(unchecked_return_type = "Promise<string[]>")]
     pub fn glob(&self, pattern: String) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move { Ok(names(fs.glob(&pattern).await.map_err(js_error)?)) })
     }
 
     /// Bytes `[start, end)` with Python slice rules (negative counts from the end).
-    pub fn cat(&self, path: String, start: Option<f64>, end: Option<f64>) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn cat(&self, path: String, start: Option<f64>, end: Option<f64>, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
+        let signal = signal(&options.map_or(JsValue::UNDEFINED, Into::into));
         future_to_promise(async move {
-            let data = fs.cat_file(&path, start.map(|s| s as i64), end.map(|e| e as i64)).await.map_err(js_error)?;
+            let read = fs.cat_file(&path, start.map(|s| s as i64), end.map(|e| e as i64));
+            let data = abortable(&signal, read).await.map_err(js_error)?;
             Ok(Uint8Array::from(&data[..]).into())
         })
     }
 
     /// Write `data` to `path` (multipart past the part size); resolves to the new entry.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
     pub fn pipe(&self, path: String, data: Uint8Array) -> Promise {
         let fs = self.fs.clone();
         let data = bytes::Bytes::from(data.to_vec());
@@ -193,36 +353,85 @@ impl PailFs {
         })
     }
 
-    /// Upload `data` through a file writer (multipart past the part size), calling
-    /// `onProgress(bytesSent, total)` as parts complete. A failure aborts the upload.
-    pub fn put(&self, path: String, data: Uint8Array, on_progress: Option<js_sys::Function>) -> Promise {
+    /// Upload `data` (a `Uint8Array`, `ArrayBuffer`, string, or a `Blob`/`File`, which is read a
+    /// slice at a time and never copied into wasm memory whole), multipart past the part size.
+    /// `options`: `{ onProgress(done, total), signal }`, or just the progress callback. Progress
+    /// follows the bytes handed to the upload. A failure or an abort aborts the multipart upload.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
+    pub fn put(
+        &self,
+        path: String,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | Blob | string")] data: JsValue,
+        options: Option<PutOptionsArg>,
+    ) -> Promise {
         let fs = self.fs.clone();
-        let data = bytes::Bytes::from(data.to_vec());
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let on_progress = options.dyn_ref::<js_sys::Function>().cloned().or_else(|| callback(&options, "onProgress"));
+        let signal = signal(&options);
         future_to_promise(async move {
-            let total = data.len();
+            let source = Source::of(data)?;
+            let total = source.len();
             let mut w = fs.open_write(&path, Default::default()).await.map_err(js_error)?;
-            let report = |done: usize| {
-                if let Some(f) = &on_progress {
-                    let _ = f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
+            let report = |done: u64| progress(&on_progress, done, total);
+            let upload = async {
+                const CHUNK: u64 = 1024 * 1024;
+                let mut done = 0;
+                while done < total {
+                    let end = (done + CHUNK).min(total);
+                    w.write_bytes(source.read(done, end).await?).await?;
+                    done = end;
+                    report(done);
                 }
+                w.close_meta().await
             };
-            const CHUNK: usize = 1024 * 1024;
-            let mut done = 0;
-            while done < total {
-                let end = (done + CHUNK).min(total);
-                if let Err(e) = w.write_bytes(data.slice(done..end)).await {
+            match abortable(&signal, upload).await {
+                Ok(_) => report(total),
+                Err(e) if e.kind == ErrorKind::Cancelled => {
+                    // Dropping the writer cancels its requests and queues the abort of its
+                    // upload; send that abort now rather than at the next call.
+                    drop(w);
+                    let _ = fs.flush_pending().await;
+                    return Err(js_error(e));
+                }
+                Err(e) => {
                     let _ = w.abort().await;
                     return Err(js_error(e));
                 }
-                done = end;
-                report(done);
             }
-            w.close_meta().await.map_err(js_error)?;
-            report(total);
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
         })
     }
 
+    /// The whole object as a `Uint8Array`, read in blocks (pinned to one version of the object)
+    /// that are copied out of wasm memory as they arrive. `options`: `{ onProgress(done, total), signal }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn get(&self, path: String, options: Option<GetOptions>) -> Promise {
+        let fs = self.fs.clone();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let (on_progress, signal) = (callback(&options, "onProgress"), signal(&options));
+        future_to_promise(async move {
+            let read = async {
+                let mut reader = fs.open_read(&path).await?;
+                let total = reader.size();
+                let out = Uint8Array::new_with_length(total as u32);
+                let block = 1024 * 1024;
+                let mut done = 0;
+                while done < total {
+                    let chunk = reader.read_at(done, block.min(total - done)).await?;
+                    if chunk.is_empty() {
+                        return Err(Error::new(ErrorKind::Integrity, format!("{path}: object ended early")));
+                    }
+                    out.set(&Uint8Array::from(&chunk[..]), done as u32);
+                    done += chunk.len() as u64;
+                    progress(&on_progress, done, total);
+                }
+                Ok(out)
+            };
+            Ok(abortable(&signal, read).await.map_err(js_error)?.into())
+        })
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn rm(&self, path: String, recursive: bool) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move {
@@ -231,6 +440,7 @@ impl PailFs {
         })
     }
 
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cp(&self, src: String, dst: String, recursive: bool) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move {
@@ -239,6 +449,7 @@ impl PailFs {
         })
     }
 
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn mv(&self, src: String, dst: String, recursive: bool) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move {
@@ -248,6 +459,7 @@ impl PailFs {
     }
 
     /// Create a bucket (or make sure the bucket of a deeper path exists).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn mkdir(&self, path: String) -> Promise {
         let fs = self.fs.clone();
         future_to_promise(async move {

@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Io,
     /// A connect, request or stalled-body timeout.
     Timeout,
+    /// The caller cancelled the operation (a JS `AbortSignal`).
+    Cancelled,
     /// Any other error the provider reported (5xx, throttling, unknown codes).
     Service,
 }

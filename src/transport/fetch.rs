@@ -91,6 +91,8 @@ impl Transport for FetchTransport {
         };
         let set_timeout = global_fn("setTimeout")?;
         let timer = set_timeout.call2(&JsValue::NULL, &abort, &JsValue::from_f64(self.timeout.as_millis() as f64)).map_err(js)?;
+        // From here on, dropping this future (or the body) ends the exchange.
+        let exchange = Exchange { controller, timer, clear: global_fn("clearTimeout").ok() };
         let fetch = global_fn("fetch")?;
         let promise: Promise = fetch.call2(&JsValue::NULL, &JsValue::from_str(&req.url()), &init).map_err(js)?.unchecked_into();
         let resp: web_sys::Response = JsFuture::from(promise).await.map_err(js)?.unchecked_into();
@@ -106,7 +108,7 @@ impl Transport for FetchTransport {
             None => None,
         };
         let head = Response::new(resp.status(), out, Bytes::new());
-        Ok((head, FetchBody { reader, what, timer, clear: global_fn("clearTimeout").ok() }))
+        Ok((head, FetchBody { reader, what, _exchange: exchange }))
     }
 
     async fn sleep(&self, d: Duration) {
@@ -121,8 +123,7 @@ impl Transport for FetchTransport {
 pub struct FetchBody {
     reader: Option<web_sys::ReadableStreamDefaultReader>,
     what: String,
-    timer: JsValue,
-    clear: Option<Function>,
+    _exchange: Exchange,
 }
 
 impl BodyStream for FetchBody {
@@ -140,13 +141,22 @@ impl BodyStream for FetchBody {
     }
 }
 
-/// The abort timer must not outlive the exchange: in Node a pending timer keeps the process
-/// alive, and it would abort nothing useful.
-impl Drop for FetchBody {
+/// One fetch in flight: its AbortController and timeout timer. Dropped with the request's
+/// future or its body, it clears the timer (in Node a pending timer keeps the process alive)
+/// and aborts the fetch, so a cancelled operation stops using the network at once. Aborting
+/// an exchange that already finished does nothing.
+struct Exchange {
+    controller: web_sys::AbortController,
+    timer: JsValue,
+    clear: Option<Function>,
+}
+
+impl Drop for Exchange {
     fn drop(&mut self) {
         if let Some(clear) = &self.clear {
             let _ = clear.call1(&JsValue::NULL, &self.timer);
         }
+        self.controller.abort();
     }
 }
 

@@ -43,6 +43,33 @@ async function suite(server) {
   assert.equal(all.length, big.length);
   assert.ok(all.every((b, i) => b === big[i]), 'whole multipart object reads back byte for byte');
 
+  // put from a Blob (read a slice at a time), an ArrayBuffer and a string; progress ends at the size.
+  const progress = [];
+  const fromBlob = await fs.put(p('put/blob.bin'), new Blob([big]), (done, total) => progress.push([done, total]));
+  assert.equal(fromBlob.size, big.length);
+  assert.ok(progress.length >= 9 && progress.at(-1)[0] === big.length && progress.every(([d, t], i) => t === big.length && (i === 0 || d >= progress[i - 1][0])), 'progress');
+  const blobBack = await fs.cat(p('put/blob.bin'), 8_388_600, 8_388_700);
+  assert.deepEqual([...blobBack], [...big.slice(8_388_600, 8_388_700)], 'Blob upload reads back across the part boundary');
+  await fs.put(p('put/buffer.bin'), big.buffer.slice(0, 1000));
+  assert.deepEqual([...(await fs.cat(p('put/buffer.bin'), null, null))], [...big.slice(0, 1000)]);
+  await fs.put(p('put/text.txt'), 'héllo');
+  assert.equal(new TextDecoder().decode(await fs.cat(p('put/text.txt'), null, null)), 'héllo');
+  await assert.rejects(fs.put(p('put/bad'), 42), (e) => e.kind === 'InvalidInput');
+  await fs.rm(p('put'), true);
+
+  // get: the whole object, progress as blocks arrive.
+  const gotProgress = [];
+  const got = await fs.get(p('dir/big.bin'), { onProgress: (done, total) => gotProgress.push([done, total]) });
+  assert.ok(got instanceof Uint8Array && got.length === big.length && got.every((b, i) => b === big[i]), 'get reads back byte for byte');
+  assert.ok(gotProgress.length >= 9 && gotProgress.at(-1)[0] === big.length, `get progress ${gotProgress.length}`);
+  assert.ok(gotProgress.every(([d], i) => i === 0 || d > gotProgress[i - 1][0]), 'get progress grows');
+
+  // An AbortSignal already aborted: nothing is sent.
+  const aborted = new AbortController();
+  aborted.abort();
+  await assert.rejects(fs.ls(bucket, { signal: aborted.signal }), (e) => e.kind === 'Cancelled' && e.name === 'PailfsError');
+  if (server === 'MOTO') await cancelledUploadLeavesNothing(fs, opts.endpoint, bucket, big);
+
   // Listing page by page, as an async iterator.
   await Promise.all(Array.from({ length: 25 }, (_, i) => fs.pipe(p(`many/k${String(i).padStart(2, '0')}`), new Uint8Array([i]))));
   const sizes = [];
@@ -77,6 +104,29 @@ async function suite(server) {
   console.log(`node ${server}: ok (multipart, listing, paged listing, ranges, unicode keys, presign, typed errors, cp, rm)`);
 }
 
+/// A put cancelled while its multipart upload is on the server: the promise rejects with
+/// Cancelled, the upload is aborted (ListMultipartUploads, which moto answers unsigned, is
+/// empty) and no object appears.
+async function cancelledUploadLeavesNothing(fs, endpoint, bucket, big) {
+  const uploads = async () => (await (await fetch(`${endpoint}/${bucket}?uploads`)).text()).match(/<UploadId>/g)?.length ?? 0;
+  const data = new Blob([big, big, big, big]);  // 36 MiB: five parts
+  const ac = new AbortController();
+  let seen = 0;
+  const put = fs.put(`${bucket}/cancelled.bin`, data, { signal: ac.signal });
+  const watch = (async () => {
+    for (let i = 0; i < 2000 && !ac.signal.aborted; i++) {
+      if ((seen = await uploads()) > 0) { ac.abort(); return; }
+      await new Promise((ok) => setTimeout(ok, 5));
+    }
+  })();
+  await assert.rejects(put, (e) => e.kind === 'Cancelled', 'the upload finished before it could be cancelled');
+  await watch;
+  assert.equal(seen, 1, 'the upload was in progress when cancelled');
+  assert.equal(await uploads(), 0, 'a cancelled put leaves no multipart upload');
+  assert.equal(await fs.exists(`${bucket}/cancelled.bin`), false);
+  console.log('node MOTO: a put cancelled mid-upload rejects with Cancelled and leaves no upload');
+}
+
 for (const server of ['S3S', 'MOTO']) {
   await suite(server);
 }
@@ -91,7 +141,22 @@ for (const server of ['S3S', 'MOTO']) {
   const t0 = Date.now();
   await assert.rejects(fs.ls(''), (e) => e.kind === 'Timeout' && e.retryable === true);
   assert.ok(Date.now() - t0 < 5000, 'two attempts of 300 ms');
+  // Cancelled while waiting for the answer: the promise rejects at once with Cancelled and the
+  // fetch is aborted (the server sees its connection close).
+  let closed = 0;
+  silent.on('request', (req) => req.on('close', () => closed++));
+  const patient = new PailFs({ endpoint: `http://127.0.0.1:${silent.address().port}`, accessKeyId: 'k', secretAccessKey: 's', timeoutMs: 60_000 });
+  for (const call of [(signal) => patient.ls('bkt', { signal }), (signal) => patient.get('bkt/k', { signal }), (signal) => patient.cat('bkt/k', 0, 5, { signal })]) {
+    const ac = new AbortController();
+    const before = closed;
+    setTimeout(() => ac.abort(), 100);
+    const t1 = Date.now();
+    await assert.rejects(call(ac.signal), (e) => e.kind === 'Cancelled');
+    assert.ok(Date.now() - t1 < 5000, 'rejects when aborted, not at the 60 s timeout');
+    for (let i = 0; i < 200 && closed === before; i++) await new Promise((ok) => setTimeout(ok, 10));
+    assert.equal(closed, before + 1, 'the cancelled request was aborted on the wire');
+  }
   silent.closeAllConnections();
   silent.close();
-  console.log('node: a silent server times out as a typed Timeout');
+  console.log('node: a silent server times out as a typed Timeout; aborted calls reject with Cancelled and close their request');
 }

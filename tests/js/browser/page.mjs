@@ -32,10 +32,11 @@ async function run() {
   const big = new Uint8Array(9 * 1024 * 1024 + 77);
   for (let i = 0; i < big.length; i++) big[i] = (i * 13 + (i >> 11)) & 255;
   const progress = [];
-  const info = await fs.put(p('up/big.bin'), big, (done, total) => progress.push([done, total]));
+  // From a File, as a file picker gives it: read a slice at a time.
+  const info = await fs.put(p('up/big.bin'), new File([big], 'big.bin'), (done, total) => progress.push([done, total]));
   if (info.size !== big.length) throw new Error(`size ${info.size}`);
   if (progress.length < 2 || progress.at(-1)[0] !== big.length) throw new Error(`progress ${JSON.stringify(progress)}`);
-  steps.push(`multipart put with ${progress.length} progress callbacks, etag ${info.etag}`);
+  steps.push(`multipart put from a File with ${progress.length} progress callbacks, etag ${info.etag}`);
 
   await fs.pipe(p('up/hello 🇦🇺.txt'), new TextEncoder().encode('hello browser'));
   const names = (await fs.ls(p('up'))).map((e) => e.name);
@@ -50,6 +51,18 @@ async function run() {
   const res = await fetch(url);
   if (res.status !== 200 || (await res.text()) !== 'hello browser') throw new Error(`presigned GET ${res.status}`);
   steps.push('presigned GET with plain fetch');
+
+  // The package in a dedicated web worker, against the same bucket.
+  const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
+  const options = { endpoint: params.get('endpoint'), accessKeyId: params.get('key'), secretAccessKey: params.get('secret') };
+  const fromWorker = await new Promise((ok, fail) => {
+    worker.onmessage = (m) => ok(m.data);
+    worker.onerror = (e) => fail(new Error(`worker: ${e.message}`));
+    worker.postMessage({ options, bucket });
+  });
+  worker.terminate();
+  if (!fromWorker.ok) throw new Error(`worker ${JSON.stringify(fromWorker)}`);
+  steps.push('put from a Blob, ls, ranged cat and get inside a web worker');
 
   await fs.rm(bucket, true);
   if (await fs.exists(bucket)) throw new Error('bucket still there');

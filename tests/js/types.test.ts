@@ -1,0 +1,45 @@
+// Compiled (not run) by `tsc -p tests/js` in make test: the .d.ts shipped in pkg/web must type
+// real uses precisely. A wrong or `any` type makes this file fail to compile: `misuse` marks
+// calls that must be rejected, and an accepted one is an error.
+import init, { PailFs, type Entry, type PailfsError, type PailFsOptions } from '../../pkg/web/pailfs.js';
+
+const options: PailFsOptions = { endpoint: 'http://127.0.0.1:9000', accessKeyId: 'k', secretAccessKey: 's', timeoutMs: 1000 };
+
+export async function use(): Promise<void> {
+  await init();
+  const fs = new PailFs(options);
+  const entries: Entry[] = await fs.ls('bucket');
+  const kind: 'file' | 'directory' | undefined = entries[0]?.type;
+  const size: number | undefined = entries[0]?.size;
+  const head: Uint8Array = await fs.cat('b/k', 0, 10);
+  const all: Uint8Array = await fs.get('b/k', { onProgress: (done: number, total: number) => void (done + total) });
+  const ac = new AbortController();
+  const put: Entry = await fs.put('b/k', new Blob(['x']), { signal: ac.signal, onProgress: () => {} });
+  await fs.put('b/k', 'text', (done, total) => done / total);
+  await fs.put('b/k', new Uint8Array(3));
+  for await (const page of fs.listPages('b', true, 100)) {
+    const names: string[] = page.map((e) => e.name);
+    void names;
+  }
+  const url: string = fs.sign('b/k', 60);
+  const found: string[] = await fs.find('b', { signal: ac.signal });
+  const there: boolean = await fs.exists('b/k');
+  try {
+    await fs.rm('b', true);
+  } catch (e) {
+    const err = e as PailfsError;
+    const k: PailfsError['kind'] = err.kind;
+    const status: number | null = err.status;
+    void [k, status];
+  }
+  void [kind, size, head, all, put, url, found, there];
+}
+
+export function misuse(fs: PailFs): void {
+  // @ts-expect-error: a number is not something to upload
+  void fs.put('b/k', 42);
+  // @ts-expect-error: an unknown option
+  void new PailFs({ endpont: 'http://x' });
+  // @ts-expect-error: the signal must be an AbortSignal
+  void fs.ls('b', { signal: 'stop' });
+}
