@@ -165,12 +165,59 @@ extern "C" {
     pub type PutOptionsArg;
 }
 
-#[wasm_bindgen(
-    inline_js = "export function asyncIterable(o) { o[Symbol.asyncIterator] = function () { return this; }; return o; }"
-)]
+#[wasm_bindgen(inline_js = r#"
+export function asyncIterable(o) { o[Symbol.asyncIterator] = function () { return this; }; return o; }
+export function readableStream(src) {
+  return new ReadableStream({
+    async pull(c) {
+      const chunk = await src.next();
+      if (chunk === undefined) { c.close(); src.free(); } else { c.enqueue(chunk); }
+    },
+    cancel() { src.free(); },
+  });
+}
+"#)]
 extern "C" {
     #[wasm_bindgen(js_name = asyncIterable)]
     fn async_iterable(o: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = readableStream)]
+    fn readable_stream(src: ByteSource) -> JsValue;
+}
+
+/// The chunks of one object for `open`'s ReadableStream: blocks read through a file reader, so
+/// every block comes from the same version of the object and only the block in hand is held.
+#[wasm_bindgen]
+pub struct ByteSource {
+    fs: Rc<Fs>,
+    path: String,
+    reader: Rc<std::cell::RefCell<Option<crate::fs::file::FileReader<S3Store<FetchTransport>>>>>,
+    pos: Rc<std::cell::Cell<u64>>,
+}
+
+#[wasm_bindgen]
+impl ByteSource {
+    /// The next block as a `Uint8Array`, or `undefined` at the end.
+    pub fn next(&self) -> Promise {
+        let (fs, path, slot, pos) = (self.fs.clone(), self.path.clone(), self.reader.clone(), self.pos.clone());
+        future_to_promise(async move {
+            // Taken out while in use: the stream never asks again before an answer.
+            let mut reader = match slot.borrow_mut().take() {
+                Some(r) => r,
+                None => fs.open_read(&path).await.map_err(js_error)?,
+            };
+            let at = pos.get();
+            let chunk = reader.read_at(at, 1024 * 1024).await.map_err(js_error)?;
+            if chunk.is_empty() {
+                if at < reader.size() {
+                    return Err(js_error(Error::new(ErrorKind::Integrity, format!("{path}: object ended early"))));
+                }
+                return Ok(JsValue::UNDEFINED);
+            }
+            pos.set(at + chunk.len() as u64);
+            *slot.borrow_mut() = Some(reader);
+            Ok(Uint8Array::from(&chunk[..]).into())
+        })
+    }
 }
 
 /// What `put` uploads: bytes already in memory, or a Blob read a slice at a time.
@@ -356,7 +403,8 @@ impl PailFs {
     /// Upload `data` (a `Uint8Array`, `ArrayBuffer`, string, or a `Blob`/`File`, which is read a
     /// slice at a time and never copied into wasm memory whole), multipart past the part size.
     /// `options`: `{ onProgress(done, total), signal }`, or just the progress callback. Progress
-    /// follows the bytes handed to the upload. A failure or an abort aborts the multipart upload.
+    /// is reported as the server accepts each part. A failure or an abort aborts the multipart
+    /// upload.
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
     pub fn put(
         &self,
@@ -372,7 +420,14 @@ impl PailFs {
             let source = Source::of(data)?;
             let total = source.len();
             let mut w = fs.open_write(&path, Default::default()).await.map_err(js_error)?;
-            let report = |done: u64| progress(&on_progress, done, total);
+            // Progress counts what the server accepted, part by part.
+            let sent = std::rc::Rc::new(std::cell::Cell::new(0u64));
+            let (counter, callback) = (sent.clone(), on_progress.clone());
+            w.on_sent(move |n| {
+                counter.set(counter.get() + n);
+                progress(&callback, counter.get(), total);
+            })
+            .map_err(js_error)?;
             let upload = async {
                 const CHUNK: u64 = 1024 * 1024;
                 let mut done = 0;
@@ -380,12 +435,13 @@ impl PailFs {
                     let end = (done + CHUNK).min(total);
                     w.write_bytes(source.read(done, end).await?).await?;
                     done = end;
-                    report(done);
                 }
                 w.close_meta().await
             };
             match abortable(&signal, upload).await {
-                Ok(_) => report(total),
+                // An empty object sends no bytes: still say it is done.
+                Ok(_) if total == 0 => progress(&on_progress, 0, 0),
+                Ok(_) => {}
                 Err(e) if e.kind == ErrorKind::Cancelled => {
                     // Dropping the writer cancels its requests and queues the abort of its
                     // upload; send that abort now rather than at the next call.
@@ -400,6 +456,14 @@ impl PailFs {
             }
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
         })
+    }
+
+    /// The object as a `ReadableStream` of `Uint8Array` blocks, read as the consumer pulls:
+    /// a large object is never held whole, in wasm memory or in JavaScript.
+    #[wasm_bindgen(unchecked_return_type = "ReadableStream<Uint8Array>")]
+    pub fn open(&self, path: String) -> JsValue {
+        let source = ByteSource { fs: self.fs.clone(), path, reader: Default::default(), pos: Default::default() };
+        readable_stream(source)
     }
 
     /// The whole object as a `Uint8Array`, read in blocks (pinned to one version of the object)

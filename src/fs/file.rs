@@ -265,11 +265,19 @@ struct Core<S> {
     /// The upload id while a multipart upload exists on the server, shared with the writer's
     /// destructor.
     live: Arc<Mutex<Option<String>>>,
+    /// Told the size of each part (or single PUT) the server has accepted.
+    on_sent: Option<std::rc::Rc<dyn Fn(u64)>>,
 }
 
 type Driven<S> = (Core<S>, Result<Option<ObjectMeta>>);
 
 impl<S: Store + Clone> Core<S> {
+    fn sent(&self, len: u64) {
+        if let Some(f) = &self.on_sent {
+            f(len);
+        }
+    }
+
     fn set_live(&self, id: Option<String>) {
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) = id;
     }
@@ -300,12 +308,16 @@ impl<S: Store + Clone> Core<S> {
                 let (b, k) = (self.bucket.as_str(), self.key.as_str());
                 match action {
                     Action::UploadPart { upload_id, number, data } => {
-                        let (store, b, k) = (self.store.clone(), b.to_string(), k.to_string());
-                        parts.push(async move { store.upload_part(&b, &k, &upload_id, number, data).await.map(|e| (number, e)) });
+                        let (store, b, k, len) = (self.store.clone(), b.to_string(), k.to_string(), data.len() as u64);
+                        parts.push(
+                            async move { store.upload_part(&b, &k, &upload_id, number, data).await.map(|e| (number, e, len)) },
+                        );
                     }
                     Action::PutSingle(data) => {
+                        let len = data.len() as u64;
                         meta = Some(self.store.put(b, k, data, &self.opts).await?);
                         self.upload.put_done();
+                        self.sent(len);
                     }
                     Action::Create => {
                         let id = self.store.create_multipart(b, k, &self.opts).await?;
@@ -329,8 +341,9 @@ impl<S: Store + Clone> Core<S> {
             }
             match parts.next().await {
                 Some(done) => {
-                    let (number, etag) = done?;
+                    let (number, etag, len) = done?;
                     self.upload.part_done(number, etag);
+                    self.sent(len);
                 }
                 None => return Ok(meta),
             }
@@ -361,7 +374,7 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         }
         let live = Arc::new(Mutex::new(None));
         let upload = Upload::new(cfg)?;
-        let core = Core { store, bucket: bucket.clone(), key: key.clone(), opts, upload, live: live.clone() };
+        let core = Core { store, bucket: bucket.clone(), key: key.clone(), opts, upload, live: live.clone(), on_sent: None };
         Ok(FileWriter {
             core: Some(core),
             pending: None,
@@ -374,6 +387,13 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
             closed: false,
             meta: None,
         })
+    }
+
+    /// Call `f` with the size of every part (or single PUT) the server accepts: progress of
+    /// the bytes actually uploaded, not of those buffered. Set it before writing.
+    pub fn on_sent(&mut self, f: impl Fn(u64) + 'static) -> Result<()> {
+        self.core()?.on_sent = Some(std::rc::Rc::new(f));
+        Ok(())
     }
 
     /// The written object's metadata, once closed.
@@ -540,11 +560,18 @@ mod tests {
             s.create_bucket("b").await.unwrap();
             let q = AbortQueue::default();
             let mut w = FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg(), q.clone()).unwrap();
+            let sent = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let log = sent.clone();
+            w.on_sent(move |n| log.borrow_mut().push(n)).unwrap();
             for chunk in (0..30u8).collect::<Vec<_>>().chunks(7) {
                 w.write_all(chunk).await.unwrap();
             }
             w.close().await.unwrap();
             assert!(w.meta().unwrap().etag.as_ref().unwrap().ends_with("-4"));
+            // One report per accepted part, adding up to the object.
+            let mut parts = sent.borrow().clone();
+            parts.sort();
+            assert_eq!(parts, [6, 8, 8, 8]);
             assert_eq!(s.get("b", "k", None).await.unwrap().data.len(), 30);
 
             let mut w = FileWriter::create(s.clone(), "b".into(), "d".into(), PutOptions::default(), cfg(), q.clone()).unwrap();

@@ -22,6 +22,8 @@ export async function use(): Promise<void> {
     void names;
   }
   const url: string = fs.sign('b/k', 60);
+  const stream: ReadableStream<Uint8Array> = fs.open('b/k');
+  void stream;
   const found: string[] = await fs.find('b', { signal: ac.signal });
   const there: boolean = await fs.exists('b/k');
   try {
