@@ -111,8 +111,10 @@ export interface PailFsOptions {
   sessionToken?: string;
   /** Abort one request (head and body) after this long; default 300000. */
   timeoutMs?: number;
-  /** Attempts per request, retries included; default 3 or the retry policy's. */
+  /** Attempts per request, retries included; default 8. */
   maxAttempts?: number;
+  /** Send requests unsigned even if keys are given (public buckets). */
+  anonymous?: boolean;
 }
 
 /** A file or directory, as ls/info return it. */
@@ -303,13 +305,35 @@ impl PailFs {
     /// Without keys, requests go unsigned (public buckets). Without an endpoint, AWS.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "PailFsOptions")] options: JsValue) -> Result<PailFs, JsValue> {
-        let region = opt_str(&options, "region").unwrap_or_else(|| "us-east-1".into());
-        let config = match opt_str(&options, "endpoint") {
+        Self::build(&options, None, None)
+    }
+
+    /// A file system for the store a URL names: `s3://bucket/key`, or an https URL of AWS
+    /// (virtual-hosted or path style, the region taken from the host) or of any S3-compatible
+    /// endpoint. `options` as for the constructor, and win over what the URL says. Paths passed
+    /// to the verbs are `bucket/key` or `s3://bucket/key`.
+    #[wasm_bindgen(js_name = fromUrl)]
+    pub fn from_url(
+        url: String,
+        #[wasm_bindgen(unchecked_param_type = "PailFsOptions | undefined")] options: JsValue,
+    ) -> Result<PailFs, JsValue> {
+        let loc = crate::core::location::Location::parse(&url).map_err(js_error)?;
+        if loc.provider != crate::core::location::Provider::S3 {
+            return Err(js_error(Error::not_supported(format!("{url}: the JavaScript package speaks S3 only so far"))));
+        }
+        Self::build(&options, loc.endpoint, loc.region)
+    }
+
+    fn build(options: &JsValue, endpoint: Option<String>, region: Option<String>) -> Result<PailFs, JsValue> {
+        let options = if options.is_object() { options.clone() } else { js_sys::Object::new().into() };
+        let region = opt_str(&options, "region").or(region).unwrap_or_else(|| "us-east-1".into());
+        let config = match opt_str(&options, "endpoint").or(endpoint) {
             Some(e) => S3Config::custom(&e, &region).map_err(js_error)?,
             None => S3Config::aws(&region),
         };
+        let anonymous = Reflect::get(&options, &JsValue::from_str("anonymous")).ok().is_some_and(|v| v.is_truthy());
         let creds = match (opt_str(&options, "accessKeyId"), opt_str(&options, "secretAccessKey")) {
-            (Some(id), Some(secret)) => {
+            (Some(id), Some(secret)) if !anonymous => {
                 let mut c = AwsCredentials::new(id, secret);
                 c.session_token = opt_str(&options, "sessionToken").map(Into::into);
                 Some(c)

@@ -100,6 +100,15 @@ async function suite(server) {
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'hello from node');
 
+  // fromUrl: the same store from a URL; anonymous requests are unsigned (s3s-fs refuses them).
+  const byUrl = PailFs.fromUrl(`s3://${bucket}/dir`, opts);
+  assert.equal(new TextDecoder().decode(await byUrl.cat(`s3://${p(key)}`, null, null)), 'hello from node');
+  assert.throws(() => PailFs.fromUrl(`gs://${bucket}`, opts), (e) => e.kind === 'NotSupported');
+  if (server === 'S3S') {
+    const anon = PailFs.fromUrl(`${opts.endpoint}/${bucket}`, { anonymous: true });
+    await assert.rejects(anon.ls(bucket), (e) => e.kind === 'PermissionDenied');
+  }
+
   // Typed errors.
   await assert.rejects(fs.cat(p('missing'), null, null), (e) => e.kind === 'NotFound' && e.name === 'PailfsError');
   await assert.rejects(fs.info(`${bucket}-none/x`), (e) => e.kind === 'NotFound');

@@ -8,6 +8,8 @@ const options: PailFsOptions = { endpoint: 'http://127.0.0.1:9000', accessKeyId:
 export async function use(): Promise<void> {
   await init();
   const fs = new PailFs(options);
+  const byUrl: PailFs = PailFs.fromUrl('s3://bucket/prefix', { anonymous: true });
+  void byUrl;
   const entries: Entry[] = await fs.ls('bucket');
   const kind: 'file' | 'directory' | undefined = entries[0]?.type;
   const size: number | undefined = entries[0]?.size;
