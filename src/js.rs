@@ -54,6 +54,26 @@ fn signal(o: &JsValue) -> Option<web_sys::AbortSignal> {
     Reflect::get(o, &JsValue::from_str("signal")).ok().and_then(|v| v.dyn_into().ok())
 }
 
+/// put's write conditions: `mode: "create"` refuses to overwrite (If-None-Match: *), `ifMatch`
+/// overwrites only that version (its ETag).
+fn write_options(o: &JsValue) -> Result<crate::core::types::PutOptions, JsValue> {
+    if !o.is_object() || o.is_function() {
+        return Ok(Default::default());
+    }
+    let create = match opt_str(o, "mode").as_deref() {
+        None | Some("overwrite") => false,
+        Some("create") => true,
+        Some(m) => {
+            return Err(js_error(Error::invalid_input(format!("put: mode {m:?} is neither \"create\" nor \"overwrite\""))));
+        }
+    };
+    Ok(crate::core::types::PutOptions {
+        if_none_match_any: create,
+        if_match: opt_str(o, "ifMatch"),
+        content_type: opt_str(o, "contentType"),
+    })
+}
+
 fn progress(f: &Option<js_sys::Function>, done: u64, total: u64) {
     if let Some(f) = f {
         let _ = f.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
@@ -136,7 +156,13 @@ export interface GetOptions extends CallOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface PutOptions extends GetOptions {}
+export interface PutOptions extends GetOptions {
+  /** "create" refuses to overwrite an existing object (kind "PreconditionFailed"). */
+  mode?: "overwrite" | "create";
+  /** Overwrite only the object with this ETag. */
+  ifMatch?: string;
+  contentType?: string;
+}
 
 export type ErrorKind =
   | "NotFound" | "AlreadyExists" | "PermissionDenied" | "PreconditionFailed" | "InvalidInput"
@@ -426,8 +452,8 @@ impl PailFs {
 
     /// Upload `data` (a `Uint8Array`, `ArrayBuffer`, string, or a `Blob`/`File`, which is read a
     /// slice at a time and never copied into wasm memory whole), multipart past the part size.
-    /// `options`: `{ onProgress(done, total), signal }`, or just the progress callback. Progress
-    /// is reported as the server accepts each part. A failure or an abort aborts the multipart
+    /// `options`: `{ onProgress(done, total), signal, mode: "create", ifMatch, contentType }`, or
+    /// just the progress callback. Progress is reported as the server accepts each part. A failure or an abort aborts the multipart
     /// upload.
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
     pub fn put(
@@ -443,7 +469,7 @@ impl PailFs {
         future_to_promise(async move {
             let source = Source::of(data)?;
             let total = source.len();
-            let mut w = fs.open_write(&path, Default::default()).await.map_err(js_error)?;
+            let mut w = fs.open_write(&path, write_options(&options)?).await.map_err(js_error)?;
             // Progress counts what the server accepted, part by part.
             let sent = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let (counter, callback) = (sent.clone(), on_progress.clone());

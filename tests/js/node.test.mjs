@@ -100,6 +100,8 @@ async function suite(server) {
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'hello from node');
 
+  await behaviourTwin(fs, bucket, server);
+
   // fromUrl: the same store from a URL; anonymous requests are unsigned (s3s-fs refuses them).
   const byUrl = PailFs.fromUrl(`s3://${bucket}/dir`, opts);
   assert.equal(new TextDecoder().decode(await byUrl.cat(`s3://${p(key)}`, null, null)), 'hello from node');
@@ -122,6 +124,47 @@ async function suite(server) {
   await fs.rm(bucket, true);
   assert.equal(await fs.exists(bucket), false);
   console.log(`node ${server}: ok (multipart, listing, paged listing, ranges, unicode keys, presign, typed errors, cp, rm)`);
+}
+
+/// The cases of the Rust behaviour suite (tests/behaviour/cases.rs) that the JS API reaches:
+/// Python slices, hostile keys, conditional writes, mv, directories.
+async function behaviourTwin(fs, bucket, server) {
+  const p = (k) => `${bucket}/twin/${k}`;
+  const digits = p('digits');
+  await fs.put(digits, '0123456789');
+  const slices = [[null, null, '0123456789'], [2, 5, '234'], [5, null, '56789'], [-3, null, '789'], [null, -7, '012'],
+    [-5, -2, '567'], [8, 3, ''], [4, 4, ''], [7, 100, '789'], [10, null, ''], [25, null, ''], [-100, 2, '01'], [-20, null, '0123456789']];
+  for (const [a, b, want] of slices) {
+    assert.equal(new TextDecoder().decode(await fs.cat(digits, a, b)), want, `[${a}:${b}]`);
+  }
+  // Keys that break naive URL building (s3s-fs stores files: only path-like keys there).
+  const hostile = ['sp ace', 'plus+sign', 'q?mark', 'hash#tag', 'ünï/cödé', 'amp&eq=', "quote'\"", 'tilde~star*', 'a/b/c'];
+  // s3s-fs 0.14 claims EncodingType=url in listings without encoding, so a literal %XX in a key
+  // comes back decoded; the Rust suite declares that quirk, the JS API has no knob for it.
+  if (server !== 'S3S') hostile.push('pct%41');
+  for (const [i, k] of hostile.entries()) {
+    const body = new Uint8Array(50 + i).fill(i);
+    await fs.put(p(`h/${k}`), body);
+    assert.deepEqual([...(await fs.cat(p(`h/${k}`), null, null))], [...body], `cat ${k}`);
+    assert.equal((await fs.info(p(`h/${k}`))).size, body.length, `info ${k}`);
+  }
+  assert.deepEqual(await fs.find(p('h')), hostile.map((k) => p(`h/${k}`)).sort());
+  // Conditional writes: create-only refuses an existing key; ifMatch needs the current ETag.
+  const made = await fs.put(p('c.txt'), 'one', { mode: 'create' });
+  await assert.rejects(fs.put(p('c.txt'), 'two', { mode: 'create' }), (e) => e.kind === 'PreconditionFailed');
+  await assert.rejects(fs.put(p('c.txt'), 'two', { ifMatch: '"0000"' }), (e) => e.kind === 'PreconditionFailed');
+  assert.equal(new TextDecoder().decode(await fs.cat(p('c.txt'), null, null)), 'one');
+  await fs.put(p('c.txt'), 'two', { ifMatch: made.etag });
+  assert.equal(new TextDecoder().decode(await fs.cat(p('c.txt'), null, null)), 'two');
+  await assert.rejects(fs.put(p('c.txt'), 'x', { mode: 'sideways' }), (e) => e.kind === 'InvalidInput');
+  // mv, and directories that exist only as prefixes.
+  await fs.mv(p('c.txt'), p('moved/c.txt'), false);
+  assert.equal(await fs.exists(p('c.txt')), false);
+  assert.equal((await fs.info(p('moved'))).type, 'directory');
+  assert.deepEqual(await fs.glob(p('h/*/c*')), [p('h/ünï/cödé')]);
+  await fs.rm(p(''), true);
+  assert.equal(await fs.exists(p('digits')), false);
+  console.log(`node ${server}: behaviour twin ok (${slices.length} slices, ${hostile.length} hostile keys, conditional writes, mv, directories)`);
 }
 
 /// A put cancelled while its multipart upload is on the server: the promise rejects with
