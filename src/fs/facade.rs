@@ -677,10 +677,13 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         self.flush_pending().await?;
         let (bucket, key) = file_path(rpath)?;
         let mut w = FileWriter::create(self.store.clone(), bucket, key, opts.clone(), cfg, self.aborts.clone())?;
-        // A round of parts per read, so they upload concurrently.
-        let mut buf = vec![0u8; cfg.part_size as usize * cfg.concurrency.max(1)];
+        // Read straight into the buffer handed to the writer (no extra copy), a round of parts
+        // at a time so they upload concurrently.
+        let round = cfg.part_size as usize * cfg.concurrency.max(1);
+        let mut buf = bytes::BytesMut::with_capacity(round);
         loop {
-            let n = match f.read(&mut buf).await {
+            buf.reserve(round);
+            let n = match f.read_buf(&mut buf).await {
                 Ok(n) => n,
                 Err(e) => {
                     w.abort().await?;
@@ -690,7 +693,7 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
             if n == 0 {
                 break;
             }
-            w.write_bytes(Bytes::copy_from_slice(&buf[..n])).await?;
+            w.write_bytes(buf.split().freeze()).await?;
         }
         w.close_meta().await
     }
