@@ -29,7 +29,9 @@ fn js_error(e: Error) -> JsValue {
     let set = |k: &str, v: JsValue| {
         let _ = Reflect::set(&err, &JsValue::from_str(k), &v);
     };
-    set("kind", JsValue::from_str(&format!("{:?}", e.kind)));
+    set("kind", JsValue::from_str(e.kind.name()));
+    set("bucket", e.bucket().map_or(JsValue::NULL, JsValue::from_str));
+    set("key", e.key().map_or(JsValue::NULL, JsValue::from_str));
     set("code", e.code.as_deref().map_or(JsValue::NULL, JsValue::from_str));
     set("status", e.status.map_or(JsValue::NULL, |s| JsValue::from_f64(s.into())));
     set("retryable", JsValue::from_bool(e.retryable));
@@ -177,6 +179,9 @@ export interface PailfsError extends Error {
   code: string | null;
   status: number | null;
   retryable: boolean;
+  /** The bucket (container) and key the failed call concerned, where it concerned one. */
+  bucket: string | null;
+  key: string | null;
 }
 "#;
 

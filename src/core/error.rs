@@ -37,6 +37,34 @@ pub enum ErrorKind {
     Service,
 }
 
+impl ErrorKind {
+    /// The kind's stable name (`"NotFound"`, ...): what the JS `kind` and the Python mapping
+    /// use. Never changes for a kind once published.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::AlreadyExists => "AlreadyExists",
+            ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::PreconditionFailed => "PreconditionFailed",
+            ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::InvalidResponse => "InvalidResponse",
+            ErrorKind::Integrity => "Integrity",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::NotSupported => "NotSupported",
+            ErrorKind::Io => "Io",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Cancelled => "Cancelled",
+            ErrorKind::Service => "Service",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     pub kind: ErrorKind,
@@ -55,6 +83,9 @@ pub struct Error {
     /// The request may have reached the server before it failed (a reset or timeout after
     /// sending): repeating a non-idempotent request could then do its work twice.
     pub outcome_unknown: bool,
+    /// The bucket and key (empty: the bucket itself) the failed operation concerned; boxed to
+    /// keep `Result`s small. See [`Error::bucket`], [`Error::key`].
+    concerns: Option<Box<(String, String)>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -70,6 +101,7 @@ impl Error {
             retryable: false,
             retry_after: None,
             outcome_unknown: false,
+            concerns: None,
         }
     }
 
@@ -115,6 +147,24 @@ impl Error {
         self
     }
 
+    /// Say which bucket and key (empty: none) the error concerns, unless it already says.
+    pub fn at(mut self, bucket: &str, key: &str) -> Self {
+        if self.concerns.is_none() && !bucket.is_empty() {
+            self.concerns = Some(Box::new((bucket.to_string(), key.to_string())));
+        }
+        self
+    }
+
+    /// The bucket (container) the failed operation concerned, when it concerned one.
+    pub fn bucket(&self) -> Option<&str> {
+        self.concerns.as_deref().map(|(b, _)| b.as_str())
+    }
+
+    /// The key within [`Error::bucket`], when the operation concerned one object.
+    pub fn key(&self) -> Option<&str> {
+        self.concerns.as_deref().map(|(_, k)| k.as_str()).filter(|k| !k.is_empty())
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
@@ -122,7 +172,13 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}: {}", self.kind, self.message)?;
+        write!(f, "{}: ", self.kind)?;
+        match (self.bucket(), self.key()) {
+            (Some(b), Some(k)) => write!(f, "{b}/{k}: ")?,
+            (Some(b), None) => write!(f, "{b}: ")?,
+            _ => {}
+        }
+        f.write_str(&self.message)?;
         if let Some(code) = &self.code {
             write!(f, " (code {code}")?;
             if let Some(s) = self.status {
@@ -177,5 +233,22 @@ impl From<Error> for std::io::Error {
             _ => K::Other,
         };
         std::io::Error::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_their_object_and_kind() {
+        let e = Error::not_found("The specified key does not exist.").with_code("NoSuchKey").with_status(404).at("b", "k/x");
+        assert_eq!(e.to_string(), "NotFound: b/k/x: The specified key does not exist. (code NoSuchKey, HTTP 404)");
+        assert_eq!((e.bucket(), e.key(), e.kind.name()), (Some("b"), Some("k/x"), "NotFound"));
+        // The first (innermost) location wins; a bucket-level error has no key.
+        let e = Error::new(ErrorKind::Conflict, "not empty").at("b", "").at("other", "k");
+        assert_eq!((e.bucket(), e.key()), (Some("b"), None));
+        assert_eq!(e.to_string(), "Conflict: b: not empty");
+        assert!(std::mem::size_of::<Error>() <= 128, "keep Result<T, Error> small");
     }
 }

@@ -30,6 +30,21 @@ impl ObjectMeta {
     }
 }
 
+/// What a store can do, so generic code (and the behaviour suite) can adapt honestly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Presigned URLs ([`Store::presign`]).
+    pub presign: bool,
+    /// Keys may contain empty segments (`a//b`) and `.`/`..` segments.
+    pub any_key: bool,
+    /// Smallest non-final multipart part the service accepts.
+    pub min_part_size: u64,
+    /// Most keys one batch delete may carry.
+    pub max_delete_batch: usize,
+    /// Conditional writes (`If-None-Match: *`, `If-Match`) are enforced.
+    pub conditional_put: bool,
+}
+
 /// One page of a listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPage {

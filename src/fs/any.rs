@@ -1,5 +1,6 @@
 //! `AnyStore`: one type for whichever backend a URL names, so the CLI and the bindings can
-//! hold a `FileSystem<AnyStore>` without being generic.
+//! hold a `FileSystem<AnyStore>` without being generic. Generic over the transport, so the
+//! same enum serves native (reqwest, the default there) and wasm32 (fetch, the default there).
 
 use std::time::Duration;
 
@@ -10,14 +11,14 @@ use super::store::{Capabilities, DeleteFailure, GetResult, Store};
 use crate::core::error::Result;
 use crate::core::http::Method;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
+use crate::transport::Transport;
 
 #[derive(Clone, Debug)]
-pub enum AnyStore {
+pub enum AnyStore<T = crate::transport::DefaultTransport> {
     Memory(MemoryStore),
     #[cfg(feature = "native")]
     Local(super::local::LocalStore),
-    #[cfg(feature = "native")]
-    S3(super::s3::S3Store<crate::transport::native::ReqwestTransport>),
+    S3(super::s3::S3Store<T>),
 }
 
 /// Forward one call to whichever store is inside.
@@ -27,13 +28,12 @@ macro_rules! each {
             AnyStore::Memory($s) => $e,
             #[cfg(feature = "native")]
             AnyStore::Local($s) => $e,
-            #[cfg(feature = "native")]
             AnyStore::S3($s) => $e,
         }
     };
 }
 
-impl Store for AnyStore {
+impl<T: Transport> Store for AnyStore<T> {
     fn protocol(&self) -> &'static str {
         each!(self, s => s.protocol())
     }

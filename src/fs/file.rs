@@ -3,8 +3,8 @@
 //! error or drop).
 //!
 //! Both own a clone of the store, so their in-flight requests are `'static` futures that
-//! `poll_*` can keep between calls. No `Send` bound: the same code runs on single-threaded
-//! wasm32.
+//! `poll_*` can keep between calls. Those futures are [`MaybeSend`]: a reader or writer can
+//! move between threads on native, and the same code runs on single-threaded wasm32.
 
 use std::io;
 use std::pin::Pin;
@@ -14,7 +14,6 @@ use std::task::{Context, Poll, ready};
 use bytes::{Bytes, BytesMut};
 use futures::FutureExt;
 use futures::StreamExt;
-use futures::future::LocalBoxFuture;
 use futures::io::{AsyncRead, AsyncSeek, AsyncWrite, SeekFrom};
 use futures::stream::FuturesUnordered;
 
@@ -22,6 +21,7 @@ use super::store::Store;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
 use crate::core::upload::{Action, Upload, UploadConfig};
+use crate::transport::{BoxFuture, MaybeSend, MaybeSync, boxed};
 
 // ---------------------------------------------------------------- reading
 
@@ -53,7 +53,7 @@ pub struct FileReader<S> {
     /// (block index, bytes), most recently used last.
     cache: Vec<(u64, Bytes)>,
     last_block: Option<u64>,
-    pending: Option<LocalBoxFuture<'static, Result<Blocks>>>,
+    pending: Option<BoxFuture<'static, Result<Blocks>>>,
     fetches: usize,
 }
 
@@ -124,7 +124,7 @@ impl<S: Store + Clone + 'static> FileReader<S> {
     }
 
     /// One range request for `block`, plus readahead when the access pattern is sequential.
-    fn fetch_future(&mut self, block: u64) -> LocalBoxFuture<'static, Result<Blocks>> {
+    fn fetch_future(&mut self, block: u64) -> BoxFuture<'static, Result<Blocks>> {
         let bs = self.opts.block_size;
         let sequential = self.last_block.map_or(block == 0, |l| l + 1 == block);
         self.last_block = Some(block);
@@ -135,7 +135,7 @@ impl<S: Store + Clone + 'static> FileReader<S> {
         let (store, bucket, key) = (self.store.clone(), self.bucket.clone(), self.key.clone());
         let etag = self.meta.etag.clone();
         let (start, end) = (block * bs, ((block + count) * bs).min(self.meta.size));
-        async move {
+        let fetch = async move {
             // The object was replaced since `open`: mixing old and new bytes would be silent
             // corruption.
             let changed = || Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being read"));
@@ -164,8 +164,8 @@ impl<S: Store + Clone + 'static> FileReader<S> {
                     (block + i, got.data.slice(from..to))
                 })
                 .collect())
-        }
-        .boxed_local()
+        };
+        boxed(fetch)
     }
 }
 
@@ -266,7 +266,7 @@ struct Core<S> {
     /// destructor.
     live: Arc<Mutex<Option<String>>>,
     /// Told the size of each part (or single PUT) the server has accepted.
-    on_sent: Option<std::rc::Rc<dyn Fn(u64)>>,
+    on_sent: Option<Arc<dyn OnSent>>,
 }
 
 type Driven<S> = (Core<S>, Result<Option<ObjectMeta>>);
@@ -351,10 +351,14 @@ impl<S: Store + Clone> Core<S> {
     }
 }
 
+/// A progress callback: told the size of each part the server accepted.
+pub trait OnSent: Fn(u64) + MaybeSend + MaybeSync {}
+impl<F: Fn(u64) + MaybeSend + MaybeSync> OnSent for F {}
+
 pub struct FileWriter<S> {
     /// `None` while `pending` owns it.
     core: Option<Core<S>>,
-    pending: Option<LocalBoxFuture<'static, Driven<S>>>,
+    pending: Option<BoxFuture<'static, Driven<S>>>,
     part_size: usize,
     /// Buffered bytes that start an upload round: one part per slot of concurrency, so a
     /// streamed write keeps that many parts in flight.
@@ -391,8 +395,8 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
 
     /// Call `f` with the size of every part (or single PUT) the server accepts: progress of
     /// the bytes actually uploaded, not of those buffered. Set it before writing.
-    pub fn on_sent(&mut self, f: impl Fn(u64) + 'static) -> Result<()> {
-        self.core()?.on_sent = Some(std::rc::Rc::new(f));
+    pub fn on_sent(&mut self, f: impl Fn(u64) + MaybeSend + MaybeSync + 'static) -> Result<()> {
+        self.core()?.on_sent = Some(Arc::new(f));
         Ok(())
     }
 
@@ -416,7 +420,7 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
 
     fn start_drive(&mut self) {
         if let Some(core) = self.core.take() {
-            self.pending = Some(core.drive().boxed_local());
+            self.pending = Some(boxed(core.drive()));
         }
     }
 
@@ -560,16 +564,16 @@ mod tests {
             s.create_bucket("b").await.unwrap();
             let q = AbortQueue::default();
             let mut w = FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg(), q.clone()).unwrap();
-            let sent = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let sent = Arc::new(Mutex::new(Vec::new()));
             let log = sent.clone();
-            w.on_sent(move |n| log.borrow_mut().push(n)).unwrap();
+            w.on_sent(move |n| log.lock().unwrap().push(n)).unwrap();
             for chunk in (0..30u8).collect::<Vec<_>>().chunks(7) {
                 w.write_all(chunk).await.unwrap();
             }
             w.close().await.unwrap();
             assert!(w.meta().unwrap().etag.as_ref().unwrap().ends_with("-4"));
             // One report per accepted part, adding up to the object.
-            let mut parts = sent.borrow().clone();
+            let mut parts = sent.lock().unwrap().clone();
             parts.sort();
             assert_eq!(parts, [6, 8, 8, 8]);
             assert_eq!(s.get("b", "k", None).await.unwrap().data.len(), 30);

@@ -4,6 +4,7 @@ pub mod any;
 pub mod facade;
 pub mod file;
 pub mod glob;
+pub mod http;
 #[cfg(feature = "native")]
 pub mod local;
 pub mod memory;

@@ -6,31 +6,20 @@
 //! its service does natively; paging, batching and multipart sizing are the facade's or the
 //! core's business.
 //!
-//! No `Send` bound anywhere: the same trait serves single-threaded wasm32.
+//! Futures are [`MaybeSend`]: `Send` on native (a tokio user can spawn them), unbounded on
+//! wasm32, where the same trait serves a single-threaded executor.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::core::error::Result;
 use crate::core::http::Method;
+pub use crate::core::types::Capabilities;
 pub use crate::core::types::DeleteFailure;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
-
-/// What a store can do, so generic code (and the behaviour suite) can adapt honestly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Capabilities {
-    /// Presigned URLs ([`Store::presign`]).
-    pub presign: bool,
-    /// Keys may contain empty segments (`a//b`) and `.`/`..` segments.
-    pub any_key: bool,
-    /// Smallest non-final multipart part the service accepts.
-    pub min_part_size: u64,
-    /// Most keys one batch delete may carry.
-    pub max_delete_batch: usize,
-    /// Conditional writes (`If-None-Match: *`, `If-Match`) are enforced.
-    pub conditional_put: bool,
-}
+use crate::transport::{MaybeSend, MaybeSync};
 
 /// Result of a single-object read.
 #[derive(Clone, Debug)]
@@ -40,46 +29,64 @@ pub struct GetResult {
     pub data: Bytes,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait Store {
+pub trait Store: MaybeSend + MaybeSync {
     /// Short backend name, as used in URLs: `memory`, `file`, `s3`.
     fn protocol(&self) -> &'static str;
 
     fn capabilities(&self) -> Capabilities;
 
-    async fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
-    async fn create_bucket(&self, bucket: &str) -> Result<()>;
+    fn list_buckets(&self) -> impl Future<Output = Result<Vec<BucketInfo>>> + MaybeSend;
+    fn create_bucket(&self, bucket: &str) -> impl Future<Output = Result<()>> + MaybeSend;
     /// Removes an empty bucket; a non-empty one is an `ErrorKind::Conflict`.
-    async fn delete_bucket(&self, bucket: &str) -> Result<()>;
+    fn delete_bucket(&self, bucket: &str) -> impl Future<Output = Result<()>> + MaybeSend;
     /// Whether the bucket exists (and is reachable with these credentials).
-    async fn bucket_exists(&self, bucket: &str) -> Result<bool>;
+    fn bucket_exists(&self, bucket: &str) -> impl Future<Output = Result<bool>> + MaybeSend;
 
     /// One page of keys in lexicographic (byte) order.
-    async fn list_page(&self, bucket: &str, req: &ListRequest) -> Result<ListPage>;
-    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
-    async fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<GetResult>;
-    async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta>;
+    fn list_page(&self, bucket: &str, req: &ListRequest) -> impl Future<Output = Result<ListPage>> + MaybeSend;
+    fn head(&self, bucket: &str, key: &str) -> impl Future<Output = Result<ObjectMeta>> + MaybeSend;
+    fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> impl Future<Output = Result<GetResult>> + MaybeSend;
+    fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: Bytes,
+        opts: &PutOptions,
+    ) -> impl Future<Output = Result<ObjectMeta>> + MaybeSend;
     /// Server-side copy within or across buckets of the same store.
-    async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()>;
+    fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+    ) -> impl Future<Output = Result<()>> + MaybeSend;
     /// Delete up to `capabilities().max_delete_batch` keys. Missing keys are not failures.
-    async fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteFailure>>;
+    fn delete_batch(&self, bucket: &str, keys: &[String]) -> impl Future<Output = Result<Vec<DeleteFailure>>> + MaybeSend;
 
     /// Start a multipart upload; returns its id.
-    async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String>;
+    fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> impl Future<Output = Result<String>> + MaybeSend;
     /// Upload part `part_number` (1-based); returns its ETag.
-    async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String>;
+    fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Bytes,
+    ) -> impl Future<Output = Result<String>> + MaybeSend;
     /// Assemble the parts, in order. The write conditions of `opts` (`if_none_match_any`,
     /// `if_match`) are checked here, when the object comes into being. The returned size may
     /// be 0 where the store does not report it (S3): the writer fills it in.
-    async fn complete_multipart(
+    fn complete_multipart(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         parts: &[(u32, String)],
         opts: &PutOptions,
-    ) -> Result<ObjectMeta>;
-    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
+    ) -> impl Future<Output = Result<ObjectMeta>> + MaybeSend;
+    fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> impl Future<Output = Result<()>> + MaybeSend;
 
     /// A presigned URL valid for `expires`. `ErrorKind::NotSupported` where there is no such thing.
     fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String>;

@@ -4,6 +4,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request};
+use crate::core::provider::Quirks;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3Config {
@@ -24,6 +25,8 @@ pub struct S3Config {
     /// `Content-MD5` with every part; ask for stored checksums on reads. The server and pailfs
     /// both verify the bytes.
     pub checksums: bool,
+    /// Workarounds for servers that depart from S3 (all off for AWS).
+    pub quirks: Quirks,
 }
 
 impl S3Config {
@@ -43,6 +46,7 @@ impl S3Config {
             base_path: String::new(),
             url_encoded_listing: true,
             checksums: true,
+            quirks: Quirks::default(),
         }
     }
 
@@ -69,6 +73,7 @@ impl S3Config {
             base_path: url.path().trim_end_matches('/').to_string(),
             url_encoded_listing: true,
             checksums: true,
+            quirks: Quirks::default(),
         })
     }
 

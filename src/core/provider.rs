@@ -1,0 +1,111 @@
+//! What one HTTP storage service supplies to the shared driver ([`crate::fs::http::HttpStore`]):
+//! a request builder and its parser for every store primitive, the service's error parser and
+//! its declared capabilities. Everything here is sans-IO: the driver signs, sends, retries and
+//! resumes; a provider only says what to send and how to read the answer.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use super::error::{Error, Result};
+use super::http::{Method, Request, Response};
+use super::types::{BucketInfo, ByteRange, Capabilities, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions};
+
+/// One request and the parser of its successful answer. The parser may run more than once
+/// (a retryable error inside a 200 is retried), so it is `Fn`.
+pub struct Call<T> {
+    pub request: Request,
+    pub parse: Parser<T>,
+}
+
+/// The parser of a successful answer.
+pub type Parser<T> = Box<dyn Fn(&Response) -> Result<T> + Send + Sync>;
+
+impl<T> Call<T> {
+    pub fn new(request: Request, parse: impl Fn(&Response) -> Result<T> + Send + Sync + 'static) -> Self {
+        Call { request, parse: Box::new(parse) }
+    }
+}
+
+impl Call<()> {
+    /// A request whose successful answer carries nothing to read.
+    pub fn unit(request: Request) -> Self {
+        Call::new(request, |_| Ok(()))
+    }
+}
+
+impl<T> fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call").field("request", &self.request).finish_non_exhaustive()
+    }
+}
+
+/// Workarounds for servers that depart from their protocol, declared by the provider's
+/// configuration so that the shared driver applies them only where a server needs them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// The server answers a HEAD on a key that is also a "directory" prefix with a 5xx
+    /// (s3s-fs keeps objects as files): such a failure is checked against a one-key listing.
+    pub head_fails_on_prefixes: bool,
+    /// The server fails suffix ranges (s3s-fs: one longer than the object): they are read as
+    /// an absolute range after a HEAD.
+    pub no_suffix_ranges: bool,
+}
+
+/// An HTTP storage service (S3 today; GCS and Azure next), as plain request builders and
+/// parsers. Keys and buckets arrive decoded; the provider encodes them by its own rules.
+pub trait Provider: Send + Sync + 'static {
+    /// The URL scheme users know it by: `s3`, `gs`, `az`.
+    fn protocol(&self) -> &'static str;
+    fn capabilities(&self) -> Capabilities;
+    fn quirks(&self) -> Quirks {
+        Quirks::default()
+    }
+
+    /// The typed error for a non-2xx answer (its body fully read).
+    fn parse_error(&self, resp: &Response) -> Error;
+
+    /// Whether a failure says the credentials have expired (the driver then refreshes them
+    /// once and repeats the request).
+    fn credentials_expired(&self, err: &Error) -> bool {
+        err.status == Some(401) || matches!(err.code.as_deref(), Some("ExpiredToken" | "TokenRefreshRequired"))
+    }
+
+    fn list_buckets(&self) -> Result<Call<Vec<BucketInfo>>>;
+    fn create_bucket(&self, bucket: &str) -> Result<Call<()>>;
+    fn delete_bucket(&self, bucket: &str) -> Result<Call<()>>;
+    fn head_bucket(&self, bucket: &str) -> Result<Call<()>>;
+    fn list_page(&self, bucket: &str, req: &ListRequest) -> Result<Call<ListPage>>;
+    fn head(&self, bucket: &str, key: &str) -> Result<Call<ObjectMeta>>;
+
+    /// A read of `range` (all of it when `None`), pinned to one version of the object when
+    /// `if_match` is given (an ETag from an earlier answer: a replaced object is a 412).
+    fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>, if_match: Option<&str>) -> Result<Request>;
+    /// A successful read, its body complete: the metadata (the size is the whole object's)
+    /// and the bytes, checked against what the head announced.
+    fn parse_get(&self, key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes)>;
+
+    fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<Call<ObjectMeta>>;
+    /// Whether the object described by `meta` holds exactly `data`: a conditional write whose
+    /// answer was lost, then refused by its own first attempt, was in fact carried out.
+    fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool;
+
+    fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<Call<()>>;
+    fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>>;
+
+    fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<Call<String>>;
+    fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, number: u32, data: Bytes) -> Result<Call<String>>;
+    fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+        opts: &PutOptions,
+    ) -> Result<Call<ObjectMeta>>;
+    fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Call<()>>;
+
+    /// The unsigned request a presigned URL stands for: only what the holder of the URL
+    /// sends may be signed (no content type or checksum chosen for them).
+    fn presign_request(&self, method: Method, bucket: &str, key: &str) -> Result<Request>;
+}

@@ -1,0 +1,377 @@
+//! The one driver for every HTTP provider. [`HttpStore`] implements [`Store`] over any
+//! [`Provider`] (S3 today; GCS and Azure next): it authorizes each attempt afresh (the time is
+//! part of a signature), sends through the [`Transport`], parses, and on failure asks the
+//! core's retry policy whether and when to go again. Reads go through the core's
+//! [`ResumableRead`], so a body that breaks off is continued, not restarted. Nothing here
+//! knows a provider's protocol: that is all behind the `Provider`'s builders and parsers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::store::{Capabilities, DeleteFailure, GetResult, Store, path_like};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::{Method, Request};
+use crate::core::provider::{Call, Provider};
+use crate::core::read::ResumableRead;
+use crate::core::retry::{self, Decision, RetryPolicy};
+use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
+use crate::transport::{BodyStream, Clock, Random, Transport, XorShift};
+
+/// How requests are authorized: signs one attempt at `now`, and presigns.
+pub trait Sign: Send + Sync {
+    fn sign(&self, req: &mut Request, now: DateTime<Utc>) -> Result<()>;
+    /// Whether [`Sign::presign`] can work (credentials that can sign a URL).
+    fn can_presign(&self) -> bool;
+    fn presign(&self, req: Request, now: DateTime<Utc>, expires: Duration) -> Result<String>;
+}
+
+/// Requests sent and retries taken, shared by the clones of a store.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    pub attempts: AtomicU64,
+    pub retries: AtomicU64,
+    /// Reads continued from the byte where a broken-off body stopped.
+    pub resumes: AtomicU64,
+}
+
+struct Inner<P, T> {
+    provider: P,
+    auth: Box<dyn Sign>,
+    transport: T,
+    clock: Arc<dyn Clock>,
+}
+
+/// A [`Store`] over HTTP provider `P` and transport `T`. Cheap to clone.
+pub struct HttpStore<P, T> {
+    inner: Arc<Inner<P, T>>,
+    caps: Capabilities,
+    retry: RetryPolicy,
+    random: Arc<dyn Random>,
+    stats: Arc<CallStats>,
+}
+
+impl<P, T> Clone for HttpStore<P, T> {
+    fn clone(&self) -> Self {
+        HttpStore {
+            inner: self.inner.clone(),
+            caps: self.caps,
+            retry: self.retry,
+            random: self.random.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+}
+
+impl<P: std::fmt::Debug, T> std::fmt::Debug for HttpStore<P, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpStore").field("provider", &self.inner.provider).finish_non_exhaustive()
+    }
+}
+
+impl<P: Provider, T: Transport> HttpStore<P, T> {
+    /// A store of `provider`, authorized by `auth`, sending through `transport`.
+    pub fn from_parts(provider: P, auth: Box<dyn Sign>, transport: T, clock: Arc<dyn Clock>) -> Self {
+        let mut caps = provider.capabilities();
+        caps.presign &= auth.can_presign();
+        // Jitter only needs to differ between clients: seed it from the clock.
+        let seed = clock.now().timestamp_nanos_opt().unwrap_or_default() as u64;
+        HttpStore {
+            inner: Arc::new(Inner { provider, auth, transport, clock }),
+            caps,
+            retry: RetryPolicy::default(),
+            random: Arc::new(XorShift::new(seed)),
+            stats: Arc::default(),
+        }
+    }
+
+    /// How failed requests are repeated (default: [`RetryPolicy::default`]).
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The source of retry jitter (tests make it deterministic).
+    pub fn with_random(mut self, random: Arc<dyn Random>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// Declare what a compatible server cannot do (the provider's own service does all of
+    /// it), so generic code adapts instead of failing: e.g. a file-backed server cannot hold `a//b`.
+    pub fn with_capabilities(mut self, caps: Capabilities) -> Self {
+        self.caps = caps;
+        self
+    }
+
+    pub fn provider(&self) -> &P {
+        &self.inner.provider
+    }
+
+    /// Attempts and retries so far, across clones.
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
+    }
+
+    /// A server declared without `any_key` would mangle other keys (store `a//b` as `a/b`):
+    /// refuse them before anything is written.
+    fn check_key(&self, key: &str) -> Result<()> {
+        if self.caps.any_key || path_like(key) {
+            Ok(())
+        } else {
+            Err(Error::invalid_input(format!("this server cannot hold the key {key:?} (empty, '.' or '..' segments, backslash)")))
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Send `call` until it succeeds or the retry policy gives up. A non-2xx answer becomes
+    /// the provider's typed error; a parser's retryable error (an `<Error>` inside a 200) is
+    /// retried like one. An error that may hide a carried-out request says so
+    /// (`outcome_unknown`), whatever the last attempt's failure was.
+    pub async fn call<R>(&self, call: Call<R>) -> Result<R> {
+        let inner = &self.inner;
+        let idempotent = call.request.method.is_idempotent();
+        let start = self.now();
+        let mut attempts = 0;
+        let mut maybe_applied = false;
+        loop {
+            attempts += 1;
+            let mut attempt = call.request.clone();
+            inner.auth.sign(&mut attempt, self.now())?;
+            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            let err = match inner.transport.send(attempt).await {
+                Ok(resp) if resp.is_success() => match (call.parse)(&resp) {
+                    Ok(v) => return Ok(v),
+                    Err(e) => e,
+                },
+                Ok(resp) => inner.provider.parse_error(&resp),
+                Err(e) => e,
+            };
+            maybe_applied |= err.outcome_unknown;
+            if let Err(mut err) = self.backoff(attempts, start, err, idempotent).await {
+                err.outcome_unknown |= maybe_applied;
+                return Err(err);
+            }
+        }
+    }
+
+    /// After a failed attempt: wait as the retry policy says, or give the error back.
+    async fn backoff(&self, attempts: u32, started: DateTime<Utc>, err: Error, idempotent: bool) -> Result<()> {
+        let elapsed = (self.now() - started).to_std().unwrap_or_default();
+        match retry::decide(&self.retry, attempts, elapsed, &err, idempotent, self.random.next_f64()) {
+            Decision::RetryAfter(d) => {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                self.inner.transport.sleep(d).await;
+                Ok(())
+            }
+            Decision::GiveUp => Err(err),
+        }
+    }
+
+    /// A read driven by the core's [`ResumableRead`]: the driver only moves the bytes.
+    async fn get_resumable(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<(ObjectMeta, Bytes)> {
+        let inner = &self.inner;
+        let started = self.now();
+        let mut read = ResumableRead::new(range);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let before = read.resumes();
+            let ask = read.next_request();
+            if read.resumes() > before {
+                self.stats.resumes.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut req = inner.provider.get(bucket, key, ask.range, ask.if_match.as_deref())?;
+            inner.auth.sign(&mut req, self.now())?;
+            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            let err = match inner.transport.send_streaming(req).await {
+                Err(e) => e,
+                Ok((mut head, mut body)) if !head.is_success() => {
+                    let mut all = bytes::BytesMut::new();
+                    while let Ok(Some(c)) = body.chunk().await {
+                        all.extend_from_slice(&c);
+                    }
+                    head.body = all.freeze();
+                    // A replaced object while resuming is final: the retry policy gives it up.
+                    read.on_refused(inner.provider.parse_error(&head))
+                }
+                Ok((head, mut body)) => match read.on_head(head) {
+                    Err(e) => e,
+                    Ok(()) => loop {
+                        match body.chunk().await {
+                            Ok(Some(c)) => read.on_chunk(&c),
+                            Ok(None) => match read.finish().and_then(|full| inner.provider.parse_get(key, &full)) {
+                                Ok(v) => return Ok(v),
+                                Err(e) => break e,
+                            },
+                            Err(e) => break e,
+                        }
+                    },
+                },
+            };
+            self.backoff(attempts, started, err, true).await?;
+        }
+    }
+
+    /// HEAD, with the declared workaround for servers that fail it on "directory" keys: the
+    /// listing is authoritative about existence (the key itself sorts first among the keys it
+    /// prefixes).
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let err = match self.call(self.inner.provider.head(bucket, key)?).await {
+            Err(e) if e.kind == ErrorKind::Service && self.inner.provider.quirks().head_fails_on_prefixes => e,
+            r => return r,
+        };
+        let req = ListRequest { prefix: key.to_string(), max_keys: Some(1), ..ListRequest::default() };
+        match self.call(self.inner.provider.list_page(bucket, &req)?).await {
+            Ok(page) if page.objects.first().is_none_or(|o| o.key != key) => Err(Error::not_found("no such key")),
+            _ => Err(err),
+        }
+    }
+
+    async fn read(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<GetResult> {
+        let range = match range {
+            // An empty range needs no transfer, but the object must still exist.
+            Some(r) if r.to_header().is_none() => {
+                return Ok(GetResult { meta: self.head_object(bucket, key).await?, data: Bytes::new() });
+            }
+            // Declared for servers that fail suffix ranges: the same bytes as an absolute range.
+            Some(ByteRange::Suffix(n)) if self.inner.provider.quirks().no_suffix_ranges => {
+                let meta = self.head_object(bucket, key).await?;
+                let (start, end) = ByteRange::Suffix(n).resolve(meta.size);
+                if start == end {
+                    return Ok(GetResult { meta, data: Bytes::new() });
+                }
+                Some(ByteRange::From { start, end: Some(end) })
+            }
+            r => r,
+        };
+        let (meta, data) = self.get_resumable(bucket, key, range).await?;
+        Ok(GetResult { meta, data })
+    }
+
+    async fn write(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta> {
+        self.check_key(key)?;
+        match self.call(self.inner.provider.put(bucket, key, data.clone(), opts)?).await {
+            // A conditional PUT retried after a lost answer is refused by its own first
+            // attempt: if the object now holds exactly these bytes, that attempt succeeded.
+            Err(e) if e.kind == ErrorKind::PreconditionFailed && e.outcome_unknown => match self.head_object(bucket, key).await {
+                Ok(m) if self.inner.provider.holds(&m, &data) => Ok(m),
+                _ => Err(e),
+            },
+            r => r,
+        }
+    }
+
+    /// The URL for `method` on one object, valid for `expires`, usable without credentials.
+    pub fn presign_url(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String> {
+        if !self.caps.presign {
+            return Err(Error::not_supported("presigning needs credentials"));
+        }
+        let req = self.inner.provider.presign_request(method, bucket, key)?;
+        self.inner.auth.presign(req, self.now(), expires)
+    }
+}
+
+impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
+    fn protocol(&self) -> &'static str {
+        self.inner.provider.protocol()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        self.call(self.inner.provider.list_buckets()?).await
+    }
+
+    async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        async { self.call(self.inner.provider.create_bucket(bucket)?).await }.await.map_err(|e| e.at(bucket, ""))
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        async { self.call(self.inner.provider.delete_bucket(bucket)?).await }.await.map_err(|e| e.at(bucket, ""))
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        match async { self.call(self.inner.provider.head_bucket(bucket)?).await }.await {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e.at(bucket, "")),
+        }
+    }
+
+    async fn list_page(&self, bucket: &str, req: &ListRequest) -> Result<ListPage> {
+        async { self.call(self.inner.provider.list_page(bucket, req)?).await }.await.map_err(|e| e.at(bucket, ""))
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        self.head_object(bucket, key).await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn get(&self, bucket: &str, key: &str, range: Option<ByteRange>) -> Result<GetResult> {
+        self.read(bucket, key, range).await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<ObjectMeta> {
+        self.write(bucket, key, data, opts).await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()> {
+        let copy = async {
+            self.check_key(dst_key)?;
+            self.call(self.inner.provider.copy(src_bucket, src_key, dst_bucket, dst_key)?).await
+        };
+        copy.await.map_err(|e| e.at(dst_bucket, dst_key).context(format!("copying {src_bucket}/{src_key}")))
+    }
+
+    async fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteFailure>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        async { self.call(self.inner.provider.delete_batch(bucket, keys)?).await }.await.map_err(|e| e.at(bucket, ""))
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<String> {
+        let create = async {
+            self.check_key(key)?;
+            self.call(self.inner.provider.create_multipart(bucket, key, opts)?).await
+        };
+        create.await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, data: Bytes) -> Result<String> {
+        let part = async { self.call(self.inner.provider.upload_part(bucket, key, upload_id, part_number, data)?).await };
+        part.await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+        opts: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let complete = async { self.call(self.inner.provider.complete_multipart(bucket, key, upload_id, parts, opts)?).await };
+        complete.await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        match async { self.call(self.inner.provider.abort_multipart(bucket, key, upload_id)?).await }.await {
+            // Already gone: the goal (no upload left behind) holds.
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+            r => r.map_err(|e| e.at(bucket, key)),
+        }
+    }
+
+    fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String> {
+        self.presign_url(method, bucket, key, expires).map_err(|e| e.at(bucket, key))
+    }
+}
