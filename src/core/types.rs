@@ -43,6 +43,9 @@ pub struct Capabilities {
     pub max_delete_batch: usize,
     /// Conditional writes (`If-None-Match: *`, `If-Match`) are enforced.
     pub conditional_put: bool,
+    /// ETags follow S3's convention: the hex MD5 of a single PUT's bytes; for a multipart
+    /// object, the MD5 of the parts' MD5s followed by `-` and the part count.
+    pub s3_etags: bool,
 }
 
 /// One page of a listing.

@@ -277,6 +277,7 @@ impl Store for LocalStore {
             min_part_size: 5 * 1024 * 1024,
             max_delete_batch: 1000,
             conditional_put: true,
+            s3_etags: false,
         }
     }
 

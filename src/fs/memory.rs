@@ -156,6 +156,7 @@ impl Store for MemoryStore {
             min_part_size: self.min_part_size,
             max_delete_batch: 1000,
             conditional_put: true,
+            s3_etags: true,
         }
     }
 

@@ -289,8 +289,10 @@ pub async fn multipart_write(fx: &Fixture) {
     assert_eq!(meta.size, big.len() as u64);
     assert!(fs.cat(&fx.p("big/pipe.bin")).await.unwrap() == big);
     let etag = fs.info(&fx.p("big/pipe.bin")).await.unwrap().meta.unwrap().etag.unwrap();
-    if fs.store().protocol() != "file" {
+    if fs.store().capabilities().s3_etags {
         assert!(etag.ends_with("-3"), "multipart etag {etag}");
+    } else {
+        assert!(!etag.is_empty());
     }
     // Through a writer, in odd-sized writes.
     let mut w = fs.open_write(&fx.p("big/writer.bin"), PutOptions::default()).await.unwrap();
@@ -401,7 +403,7 @@ pub async fn cp_mv_rm(fx: &Fixture) {
 
     // More keys than one delete batch holds.
     let batch = fs.store().capabilities().max_delete_batch;
-    let n = if fs.store().protocol() == "s3" { 1005.min(batch + 5) } else { batch + 5 };
+    let n = batch + 5;
     let keys: Vec<String> = (0..n).map(|i| format!("many/{i:05}")).collect();
     futures::future::try_join_all(keys.chunks(64).map(|c| async move {
         for k in c {
@@ -451,7 +453,7 @@ pub async fn typed_errors(fx: &Fixture) {
     assert_eq!(fs.cat(&format!("{no_bucket}/k")).await.unwrap_err().kind, ErrorKind::NotFound);
     assert!(!fs.exists(&no_bucket).await.unwrap());
     assert_eq!(fs.cat(&fx.bucket).await.unwrap_err().kind, ErrorKind::InvalidInput, "a bucket is not a file");
-    if fs.store().protocol() != "s3" {
+    if !fs.store().capabilities().presign {
         assert_eq!(fs.sign(&fx.p("k"), std::time::Duration::from_secs(60)).unwrap_err().kind, ErrorKind::NotSupported);
     }
 }
@@ -502,15 +504,14 @@ pub async fn presign(fx: &Fixture) {
     assert_eq!(err.kind, ErrorKind::InvalidInput, "beyond 7 days");
     // A tampered signature is refused by the server.
     let url = fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(60)).unwrap();
-    let i = url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
-    let flipped = if &url[i..i + 1] == "0" { "1" } else { "0" };
-    let bad = format!("{}{}{}", &url[..i], flipped, &url[i + 1..]);
+    let bad = tamper_signature(&url);
     let status = reqwest::get(&bad).await.unwrap().status();
-    if fx.backend == "s3s" {
-        assert_eq!(status, 403);
+    if fx.server.verifies_signatures {
+        assert_eq!(status, 403, "a tampered signature must be refused");
     } else {
-        // moto does not verify signatures by default; it must at least not crash.
-        assert!(status == 200 || status == 403, "{status}");
+        // A server that checks nothing (moto) serves it: what proves the refusal above is
+        // the server's, not a malformed URL.
+        assert_eq!(status, 200, "a server that does not verify signatures serves the tampered URL");
     }
 }
 
@@ -528,4 +529,18 @@ pub async fn touch_and_mkdir(fx: &Fixture) {
     fs.makedirs(&fx.p("newdir"), true).await.unwrap();
     let missing_bucket = format!("{}-nope/dir", fx.bucket);
     assert_eq!(fs.mkdir(&missing_bucket, false).await.unwrap_err().kind, ErrorKind::NotFound);
+}
+
+/// The URL with one hex digit of its signature flipped: the query parameter that carries the
+/// signature is found by the same rule that redacts it from messages.
+fn tamper_signature(url: &str) -> String {
+    let parsed = url::Url::parse(url).unwrap();
+    let (name, sig) = parsed
+        .query_pairs()
+        .find(|(k, _)| pailfs::core::http::is_sensitive_query(k) && k.to_ascii_lowercase().contains("signature"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .expect("a presigned URL carries a signature");
+    let flipped: String =
+        sig.chars().enumerate().map(|(i, c)| if i == 0 { if c == '0' { '1' } else { '0' } } else { c }).collect();
+    url.replace(&format!("{name}={sig}"), &format!("{name}={flipped}"))
 }

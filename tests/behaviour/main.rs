@@ -30,8 +30,8 @@ pub const PART: u64 = 5 * 1024 * 1024;
 pub struct Fixture {
     pub fs: FileSystem<AnyStore>,
     pub bucket: String,
-    /// Whether this backend can list in-progress multipart uploads (s3s-fs cannot).
-    pub backend: &'static str,
+    /// What the server behind the store is known to do, beyond the store's own Capabilities.
+    pub server: Server,
     _tmp: Option<TempDir>,
 }
 
@@ -46,8 +46,7 @@ impl Fixture {
         match self.fs.store() {
             AnyStore::Memory(m) => Some(m.open_uploads(&self.bucket)),
             AnyStore::Local(l) => Some(l.open_uploads(&self.bucket)),
-            // s3s-fs does not implement ListMultipartUploads.
-            AnyStore::S3(_) if self.backend == "s3s" => None,
+            AnyStore::S3(_) if !self.server.lists_uploads => None,
             AnyStore::S3(s) => Some(s.list_multipart_uploads(&self.bucket, "").await.expect("ListMultipartUploads")),
         }
     }
@@ -58,6 +57,17 @@ impl Fixture {
         }
     }
 }
+
+/// Facts about a test server that no client can declare for it.
+#[derive(Clone, Copy, Debug)]
+pub struct Server {
+    /// It can list in-progress multipart uploads (s3s-fs cannot).
+    pub lists_uploads: bool,
+    /// It checks request signatures, presigned URLs included (moto does not by default).
+    pub verifies_signatures: bool,
+}
+
+const NO_SERVER: Server = Server { lists_uploads: true, verifies_signatures: false };
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -88,21 +98,21 @@ fn options() -> Options {
     Options { part_size: PART, ..Options::default() }
 }
 
-async fn with_bucket(store: AnyStore, backend: &'static str, tmp: Option<TempDir>) -> Fixture {
+async fn with_bucket(store: AnyStore, tag: &str, server: Server, tmp: Option<TempDir>) -> Fixture {
     let fs = FileSystem::with_options(store, options());
-    let bucket = unique_bucket(backend);
+    let bucket = unique_bucket(tag);
     fs.mkdir(&bucket, true).await.expect("create bucket");
-    Fixture { fs, bucket, backend, _tmp: tmp }
+    Fixture { fs, bucket, server, _tmp: tmp }
 }
 
 pub async fn memory() -> Fixture {
-    with_bucket(AnyStore::Memory(MemoryStore::new()), "mem", None).await
+    with_bucket(AnyStore::Memory(MemoryStore::new()), "mem", NO_SERVER, None).await
 }
 
 pub async fn file() -> Fixture {
     let tmp = TempDir::new("root");
     let store = LocalStore::new(&tmp.0).expect("local store");
-    with_bucket(AnyStore::Local(store), "file", Some(tmp)).await
+    with_bucket(AnyStore::Local(store), "file", NO_SERVER, Some(tmp)).await
 }
 
 fn env(name: &str) -> String {
@@ -133,11 +143,13 @@ pub async fn s3s() -> Fixture {
     let store = S3Store::new(config, Some(creds), ReqwestTransport::default(), Arc::new(SystemClock))
         .with_capabilities(caps)
         .with_retry(retry);
-    with_bucket(AnyStore::S3(store), "s3s", None).await
+    // s3s-fs does not implement ListMultipartUploads; it checks every signature.
+    with_bucket(AnyStore::S3(store), "s3s", Server { lists_uploads: false, verifies_signatures: true }, None).await
 }
 
 pub async fn moto() -> Fixture {
-    with_bucket(AnyStore::S3(s3_store("MOTO", None)), "moto", None).await
+    let server = Server { lists_uploads: true, verifies_signatures: false };
+    with_bucket(AnyStore::S3(s3_store("MOTO", None)), "moto", server, None).await
 }
 
 /// Instantiate every case for one backend. The attribute is one bracketed token tree so it

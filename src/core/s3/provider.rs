@@ -28,6 +28,7 @@ impl Provider for S3Config {
             min_part_size: 5 * 1024 * 1024,
             max_delete_batch: rq::MAX_DELETE,
             conditional_put: true,
+            s3_etags: true,
         }
     }
 
