@@ -13,7 +13,7 @@ mod write;
 use super::file::{AbortQueue, ReadOptions, flush_aborts};
 use super::path;
 use super::store::Store;
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::error::{Error, Result};
 use crate::core::pager::ListPager;
 use crate::core::types::{ListPage, ListRequest, ObjectMeta};
 use crate::core::upload::UploadConfig;
@@ -145,21 +145,11 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         Ok(out)
     }
 
-    /// HEAD of a possible file; `None` when there is no such object. Servers that keep objects
-    /// as files (s3s-fs) answer a HEAD on a directory path with a 5xx; a failed HEAD is
-    /// therefore checked against the listing, which is authoritative about existence: the key
-    /// itself sorts first among the keys it prefixes.
+    /// HEAD of a possible file; `None` when there is no such object, any other failure as is.
     async fn head_file(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
         match self.store.head(bucket, key).await {
             Ok(m) => Ok(Some(m)),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) if e.kind == ErrorKind::Service => {
-                let req = ListRequest { prefix: key.to_string(), max_keys: Some(1), ..ListRequest::default() };
-                match self.store.list_page(bucket, &req).await {
-                    Ok(page) if page.objects.first().is_none_or(|o| o.key != key) => Ok(None),
-                    _ => Err(e),
-                }
-            }
             Err(e) => Err(e),
         }
     }

@@ -41,17 +41,8 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         };
         match self.store.get(&bucket, &key, range).await {
             Ok(r) => Ok(r.data),
-            // Some S3-compatible servers fail suffix ranges (s3s-fs: when longer than the
-            // object); the same bytes as an absolute range.
-            Err(e) if e.kind == ErrorKind::Service && matches!(range, Some(ByteRange::Suffix(_))) => {
-                let size = self.store.head(&bucket, &key).await?.size;
-                let (start, end) = range.expect("matched above").resolve(size);
-                if start == end {
-                    return Ok(Bytes::new());
-                }
-                Ok(self.store.get(&bucket, &key, Some(ByteRange::From { start, end: Some(end) })).await?.data)
-            }
-            // A start at or past the end is an empty slice in Python, a 416 on S3.
+            // A start at or past the end is an empty slice in Python, but a 416 in HTTP range
+            // semantics (S3, GCS and Azure alike).
             Err(e) if e.kind == ErrorKind::InvalidInput && range.is_some() => {
                 let size = self.store.head(&bucket, &key).await?.size;
                 match range {

@@ -130,8 +130,8 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
             return Err(Error::invalid_input("refusing to remove the root"));
         }
         if key.is_empty() && !recursive {
-            // rmdir of a bucket. Checked here too: some servers (s3s-fs) delete a non-empty
-            // bucket with everything in it.
+            // rmdir of a bucket: fsspec refuses a non-empty directory, and not every store's
+            // DeleteBucket does (s3s-fs deletes the contents too), so the facade checks.
             if self.has_children(&bucket, "").await? {
                 return Err(Error::new(ErrorKind::Conflict, format!("bucket {bucket} is not empty; pass recursive")));
             }
