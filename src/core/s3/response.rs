@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
 
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::etag::unquote;
 use crate::core::http::Response;
 use crate::core::types::{BucketInfo, DeleteFailure, ListPage, ObjectMeta};
 use crate::core::xml::{self, Node};
@@ -140,10 +141,6 @@ fn http_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(s.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
-fn unquote(etag: &str) -> String {
-    etag.trim().trim_matches('"').to_string()
-}
-
 fn url_decode(s: &str, encoded: bool) -> Result<String> {
     if !encoded {
         return Ok(s.to_string());
@@ -257,7 +254,7 @@ fn listing(resp: &Response, v1: bool) -> Result<ListPage> {
                         has_size = true;
                     }
                     (3, Field::LastModified) => obj.last_modified = Some(xml_time(&cur)?),
-                    (3, Field::ETag) => obj.etag = Some(unquote(&cur)),
+                    (3, Field::ETag) => obj.etag = Some(unquote(&cur).to_string()),
                     (3, Field::StorageClass) => obj.storage_class = Some(std::mem::take(&mut cur)),
                     (3, Field::VersionId) => obj.version = Some(std::mem::take(&mut cur)),
                     (3, Field::Prefix) => page.prefixes.push(std::mem::take(&mut cur)),
@@ -334,7 +331,7 @@ fn header_meta(key: &str, resp: &Response) -> ObjectMeta {
     let h = &resp.headers;
     let mut m = ObjectMeta::new(key, 0);
     m.last_modified = h.get("last-modified").and_then(http_time);
-    m.etag = h.get("etag").map(unquote);
+    m.etag = h.get("etag").map(|e| unquote(e).to_string());
     m.content_type = h.get("content-type").map(str::to_string);
     m.storage_class = h.get("x-amz-storage-class").map(str::to_string);
     m.version = h.get("x-amz-version-id").map(str::to_string);
@@ -435,14 +432,14 @@ pub fn parse_create_multipart(resp: &Response) -> Result<String> {
 
 pub fn parse_upload_part(resp: &Response) -> Result<String> {
     let etag = resp.headers.get("etag").map(unquote).filter(|e| !e.is_empty());
-    etag.ok_or_else(|| invalid("UploadPart answer lacks an ETag"))
+    etag.map(str::to_string).ok_or_else(|| invalid("UploadPart answer lacks an ETag"))
 }
 
 /// CompleteMultipartUpload. The size is not reported (0 here); the caller asks if it needs it.
 pub fn parse_complete_multipart(key: &str, resp: &Response) -> Result<ObjectMeta> {
     let root = success_body(resp, "CompleteMultipartUploadResult")?;
     let mut m = ObjectMeta::new(key, 0);
-    m.etag = root.text_of("ETag").map(unquote);
+    m.etag = root.text_of("ETag").map(|e| unquote(e).to_string());
     m.version = resp.headers.get("x-amz-version-id").map(str::to_string);
     Ok(m)
 }
@@ -534,6 +531,15 @@ mod tests {
         assert!(parse_get_object("k", &Response::new(200, h.clone(), "good")).is_ok());
         let e = parse_get_object("k", &Response::new(200, h, "evil")).unwrap_err();
         assert!(e.kind == ErrorKind::Integrity && e.retryable);
+    }
+
+    #[test]
+    fn weak_etags_are_kept_whole() {
+        let mut h = Headers::new();
+        h.set("Content-Length", "0");
+        h.set("ETag", "W/\"abc\"");
+        let m = parse_head_object("k", &Response::new(200, h, "")).unwrap();
+        assert_eq!(m.etag.as_deref(), Some("W/\"abc\""));
     }
 
     #[test]
