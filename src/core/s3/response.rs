@@ -345,19 +345,32 @@ pub fn parse_head_object(key: &str, resp: &Response) -> Result<ObjectMeta> {
     Ok(m)
 }
 
-/// `bytes a-b/total` → (a, b, total); total may be `*`.
-fn content_range(v: &str) -> Result<(u64, u64, Option<u64>)> {
+/// The span a partial answer covers, from its `Content-Range: bytes first-last/total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentRange {
+    /// The first byte.
+    pub start: u64,
+    /// One past the last byte (`last + 1`), so `[start, end)` like [`ByteRange`](crate::core::types::ByteRange).
+    pub end: u64,
+    /// The whole object's size; `None` when the server sent `*`.
+    pub total: Option<u64>,
+}
+
+/// Parse a Content-Range value such as `bytes 2-4/10` or `bytes 2-4/*`. A malformed value,
+/// an inverted span, a span reaching past `total` and the unsatisfied form `bytes */10` (which
+/// only a 416 carries) are `InvalidResponse` errors.
+pub fn content_range(v: &str) -> Result<ContentRange> {
     let bad = || invalid(format!("bad Content-Range {v:?}"));
     let rest = v.trim().strip_prefix("bytes ").ok_or_else(bad)?;
     let (range, total) = rest.split_once('/').ok_or_else(bad)?;
     let (a, b) = range.split_once('-').ok_or_else(bad)?;
     let (a, b) = (number(a, "range start")?, number(b, "range end")?);
     let total = if total == "*" { None } else { Some(number(total, "size")?) };
-    // b == u64::MAX would overflow the length (b - a + 1) computed by callers.
+    // A last byte of u64::MAX has no exclusive end.
     if b < a || b == u64::MAX || total.is_some_and(|t| b >= t) {
         return Err(bad());
     }
-    Ok((a, b, total))
+    Ok(ContentRange { start: a, end: b + 1, total })
 }
 
 /// GetObject: the metadata (size is the whole object's) and the bytes. A body shorter or
@@ -372,15 +385,17 @@ pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes
         }
     }
     if resp.status == 206 {
-        let cr =
+        let header =
             resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
-        let (a, b, total) = content_range(cr)?;
-        if b - a + 1 != len {
-            return Err(
-                Error::new(ErrorKind::Integrity, format!("{key}: range {a}-{b} but {len} bytes received")).retryable(true)
-            );
+        let span = content_range(header)?;
+        if span.end - span.start != len {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!("{key}: range {}-{} but {len} bytes received", span.start, span.end - 1),
+            )
+            .retryable(true));
         }
-        m.size = total.unwrap_or(b + 1);
+        m.size = span.total.unwrap_or(span.end);
     } else {
         m.size = len;
         // A whole-object read carries the stored checksum when asked for; a multipart object's
@@ -540,6 +555,23 @@ mod tests {
         h.set("ETag", "W/\"abc\"");
         let m = parse_head_object("k", &Response::new(200, h, "")).unwrap();
         assert_eq!(m.etag.as_deref(), Some("W/\"abc\""));
+    }
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(content_range("bytes 2-4/10").unwrap(), ContentRange { start: 2, end: 5, total: Some(10) });
+        assert_eq!(content_range(" bytes 0-0/* ").unwrap(), ContentRange { start: 0, end: 1, total: None });
+        for bad in [
+            "bytes 5-4/10",
+            "bytes 0-10/10",
+            "bytes */10",
+            "2-4/10",
+            "bytes 2-4",
+            "bytes a-4/10",
+            "bytes 0-18446744073709551615/*",
+        ] {
+            assert_eq!(content_range(bad).unwrap_err().kind, ErrorKind::InvalidResponse, "{bad}");
+        }
     }
 
     #[test]
