@@ -4,6 +4,7 @@
 
 pub mod creds;
 pub mod error;
+pub mod etag;
 pub mod http;
 pub mod location;
 pub mod pager;

@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use md5::{Digest, Md5};
 
 use super::store::{Capabilities, DeleteFailure, GetResult, Store, list_after, paginate};
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::etag::{md5_hex, unquote};
 use crate::core::http::Method;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
 
@@ -91,10 +91,6 @@ fn meta_of(key: &str, md: &fs::Metadata) -> ObjectMeta {
     m.last_modified = md.modified().ok().map(Into::into);
     m.etag = Some(etag(md));
     m
-}
-
-fn unquote(e: &str) -> &str {
-    e.trim_start_matches("W/").trim_matches('"')
 }
 
 impl LocalStore {
@@ -413,7 +409,7 @@ impl Store for LocalStore {
         }
         let dir = self.upload_dir(bucket, key, upload_id)?;
         fs::write(dir.join(format!("{part_number:05}")), &data).map_err(|e| io_err(e, "writing a part"))?;
-        Ok(Md5::digest(&data).iter().map(|b| format!("{b:02x}")).collect())
+        Ok(md5_hex(&data))
     }
 
     async fn complete_multipart(

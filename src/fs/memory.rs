@@ -13,6 +13,7 @@ use md5::{Digest, Md5};
 
 use super::store::{Capabilities, DeleteFailure, GetResult, Store, list_after, paginate};
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::etag::{md5_hex, unquote};
 use crate::core::http::Method;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
 
@@ -65,10 +66,6 @@ fn now() -> Option<DateTime<Utc>> {
     None
 }
 
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn no_bucket(bucket: &str) -> Error {
     Error::not_found(format!("no such bucket: {bucket}")).with_code("NoSuchBucket").with_status(404)
 }
@@ -79,10 +76,6 @@ fn no_key(bucket: &str, key: &str) -> Error {
 
 fn precondition(msg: &str) -> Error {
     Error::new(ErrorKind::PreconditionFailed, msg.to_string()).with_code("PreconditionFailed").with_status(412)
-}
-
-fn unquote(etag: &str) -> &str {
-    etag.trim_start_matches("W/").trim_matches('"')
 }
 
 /// Enforce If-None-Match / If-Match against the current object, as S3 does.
@@ -392,6 +385,20 @@ mod tests {
             assert!(m.etag.unwrap().ends_with("-2"));
             assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], b"aabc");
             assert!(s.open_uploads("b").is_empty());
+        });
+    }
+
+    #[test]
+    fn if_match_takes_quoted_tags_and_refuses_weak_ones() {
+        let s = MemoryStore::new();
+        block(async {
+            s.create_bucket("b").await.unwrap();
+            let etag = s.put("b", "k", Bytes::from_static(b"v1"), &PutOptions::default()).await.unwrap().etag.unwrap();
+            let if_match = |tag: String| PutOptions { if_match: Some(tag), ..PutOptions::default() };
+            let weak = if_match(format!("W/\"{etag}\""));
+            let err = s.put("b", "k", Bytes::from_static(b"v2"), &weak).await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::PreconditionFailed, "If-Match compares strongly");
+            s.put("b", "k", Bytes::from_static(b"v2"), &if_match(format!("\"{etag}\""))).await.unwrap();
         });
     }
 }

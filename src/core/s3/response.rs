@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
 
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::etag::unquote;
 use crate::core::http::Response;
 use crate::core::types::{BucketInfo, DeleteFailure, ListPage, ObjectMeta};
 use crate::core::xml::{self, Node};
@@ -140,10 +141,6 @@ fn http_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(s.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
-fn unquote(etag: &str) -> String {
-    etag.trim().trim_matches('"').to_string()
-}
-
 fn url_decode(s: &str, encoded: bool) -> Result<String> {
     if !encoded {
         return Ok(s.to_string());
@@ -257,7 +254,7 @@ fn listing(resp: &Response, v1: bool) -> Result<ListPage> {
                         has_size = true;
                     }
                     (3, Field::LastModified) => obj.last_modified = Some(xml_time(&cur)?),
-                    (3, Field::ETag) => obj.etag = Some(unquote(&cur)),
+                    (3, Field::ETag) => obj.etag = Some(unquote(&cur).to_string()),
                     (3, Field::StorageClass) => obj.storage_class = Some(std::mem::take(&mut cur)),
                     (3, Field::VersionId) => obj.version = Some(std::mem::take(&mut cur)),
                     (3, Field::Prefix) => page.prefixes.push(std::mem::take(&mut cur)),
@@ -334,7 +331,7 @@ fn header_meta(key: &str, resp: &Response) -> ObjectMeta {
     let h = &resp.headers;
     let mut m = ObjectMeta::new(key, 0);
     m.last_modified = h.get("last-modified").and_then(http_time);
-    m.etag = h.get("etag").map(unquote);
+    m.etag = h.get("etag").map(|e| unquote(e).to_string());
     m.content_type = h.get("content-type").map(str::to_string);
     m.storage_class = h.get("x-amz-storage-class").map(str::to_string);
     m.version = h.get("x-amz-version-id").map(str::to_string);
@@ -348,19 +345,32 @@ pub fn parse_head_object(key: &str, resp: &Response) -> Result<ObjectMeta> {
     Ok(m)
 }
 
-/// `bytes a-b/total` → (a, b, total); total may be `*`.
-fn content_range(v: &str) -> Result<(u64, u64, Option<u64>)> {
+/// The span a partial answer covers, from its `Content-Range: bytes first-last/total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentRange {
+    /// The first byte.
+    pub start: u64,
+    /// One past the last byte (`last + 1`), so `[start, end)` like [`ByteRange`](crate::core::types::ByteRange).
+    pub end: u64,
+    /// The whole object's size; `None` when the server sent `*`.
+    pub total: Option<u64>,
+}
+
+/// Parse a Content-Range value such as `bytes 2-4/10` or `bytes 2-4/*`. A malformed value,
+/// an inverted span, a span reaching past `total` and the unsatisfied form `bytes */10` (which
+/// only a 416 carries) are `InvalidResponse` errors.
+pub fn content_range(v: &str) -> Result<ContentRange> {
     let bad = || invalid(format!("bad Content-Range {v:?}"));
     let rest = v.trim().strip_prefix("bytes ").ok_or_else(bad)?;
     let (range, total) = rest.split_once('/').ok_or_else(bad)?;
     let (a, b) = range.split_once('-').ok_or_else(bad)?;
     let (a, b) = (number(a, "range start")?, number(b, "range end")?);
     let total = if total == "*" { None } else { Some(number(total, "size")?) };
-    // b == u64::MAX would overflow the length (b - a + 1) computed by callers.
+    // A last byte of u64::MAX has no exclusive end.
     if b < a || b == u64::MAX || total.is_some_and(|t| b >= t) {
         return Err(bad());
     }
-    Ok((a, b, total))
+    Ok(ContentRange { start: a, end: b + 1, total })
 }
 
 /// GetObject: the metadata (size is the whole object's) and the bytes. A body shorter or
@@ -375,15 +385,17 @@ pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes
         }
     }
     if resp.status == 206 {
-        let cr =
+        let header =
             resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
-        let (a, b, total) = content_range(cr)?;
-        if b - a + 1 != len {
-            return Err(
-                Error::new(ErrorKind::Integrity, format!("{key}: range {a}-{b} but {len} bytes received")).retryable(true)
-            );
+        let span = content_range(header)?;
+        if span.end - span.start != len {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!("{key}: range {}-{} but {len} bytes received", span.start, span.end - 1),
+            )
+            .retryable(true));
         }
-        m.size = total.unwrap_or(b + 1);
+        m.size = span.total.unwrap_or(span.end);
     } else {
         m.size = len;
         // A whole-object read carries the stored checksum when asked for; a multipart object's
@@ -435,14 +447,14 @@ pub fn parse_create_multipart(resp: &Response) -> Result<String> {
 
 pub fn parse_upload_part(resp: &Response) -> Result<String> {
     let etag = resp.headers.get("etag").map(unquote).filter(|e| !e.is_empty());
-    etag.ok_or_else(|| invalid("UploadPart answer lacks an ETag"))
+    etag.map(str::to_string).ok_or_else(|| invalid("UploadPart answer lacks an ETag"))
 }
 
 /// CompleteMultipartUpload. The size is not reported (0 here); the caller asks if it needs it.
 pub fn parse_complete_multipart(key: &str, resp: &Response) -> Result<ObjectMeta> {
     let root = success_body(resp, "CompleteMultipartUploadResult")?;
     let mut m = ObjectMeta::new(key, 0);
-    m.etag = root.text_of("ETag").map(unquote);
+    m.etag = root.text_of("ETag").map(|e| unquote(e).to_string());
     m.version = resp.headers.get("x-amz-version-id").map(str::to_string);
     Ok(m)
 }
@@ -534,6 +546,32 @@ mod tests {
         assert!(parse_get_object("k", &Response::new(200, h.clone(), "good")).is_ok());
         let e = parse_get_object("k", &Response::new(200, h, "evil")).unwrap_err();
         assert!(e.kind == ErrorKind::Integrity && e.retryable);
+    }
+
+    #[test]
+    fn weak_etags_are_kept_whole() {
+        let mut h = Headers::new();
+        h.set("Content-Length", "0");
+        h.set("ETag", "W/\"abc\"");
+        let m = parse_head_object("k", &Response::new(200, h, "")).unwrap();
+        assert_eq!(m.etag.as_deref(), Some("W/\"abc\""));
+    }
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(content_range("bytes 2-4/10").unwrap(), ContentRange { start: 2, end: 5, total: Some(10) });
+        assert_eq!(content_range(" bytes 0-0/* ").unwrap(), ContentRange { start: 0, end: 1, total: None });
+        for bad in [
+            "bytes 5-4/10",
+            "bytes 0-10/10",
+            "bytes */10",
+            "2-4/10",
+            "bytes 2-4",
+            "bytes a-4/10",
+            "bytes 0-18446744073709551615/*",
+        ] {
+            assert_eq!(content_range(bad).unwrap_err().kind, ErrorKind::InvalidResponse, "{bad}");
+        }
     }
 
     #[test]
