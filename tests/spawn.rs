@@ -24,7 +24,7 @@ async fn spawn_many(fs: FileSystem<AnyStore>, bucket: String) {
     let fs = Arc::new(fs);
     fs.mkdir(&bucket, true).await.unwrap();
     let mut tasks = Vec::new();
-    for i in 0..16u8 {
+    for i in 0..8u8 {
         let (fs, bucket) = (fs.clone(), bucket.clone());
         tasks.push(tokio::spawn(async move {
             let small = format!("{bucket}/task{i}/small");

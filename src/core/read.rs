@@ -70,7 +70,7 @@ impl ResumableRead {
     pub fn on_head(&mut self, head: Response) -> Result<()> {
         if self.resuming {
             let expected = self.first.as_ref().and_then(|f| f.span).map(|(s, e)| (s + self.body.len() as u64, e));
-            let got = head.headers.get("content-range").and_then(|v| ContentRange::parse(v).ok()).map(|c| (c.first, c.last + 1));
+            let got = head.headers.get("content-range").and_then(|v| ContentRange::parse(v).ok()).map(|c| (c.start, c.end));
             if head.status == 206 && got.is_some() && got == expected {
                 return Ok(());
             }
@@ -123,7 +123,7 @@ impl ResumableRead {
 fn span_of(head: &Response) -> Option<(u64, u64)> {
     if head.status == 206 {
         let r = ContentRange::parse(head.headers.get("content-range")?).ok()?;
-        return Some((r.first, r.last + 1));
+        return Some((r.start, r.end));
     }
     Some((0, head.headers.get("content-length")?.trim().parse().ok()?))
 }

@@ -120,6 +120,7 @@ mod tests {
 
     use super::*;
     use crate::core::error::ErrorKind;
+    use crate::core::etag::md5_hex;
     use crate::core::http::{Headers, Method, Response};
     use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
     use crate::fs::Store;
@@ -191,11 +192,6 @@ mod tests {
     fn put_create(script: &Arc<Script>, data: &'static [u8]) -> Result<ObjectMeta> {
         let opts = PutOptions { if_none_match_any: true, ..PutOptions::default() };
         futures::executor::block_on(store(script, config()).put("bucket", "k", Bytes::from_static(data), &opts))
-    }
-
-    fn md5_hex(data: &[u8]) -> String {
-        use md5::{Digest, Md5};
-        format!("{:x}", Md5::digest(data))
     }
 
     const REFUSED: &str = "<Error><Code>PreconditionFailed</Code><Message>exists</Message></Error>";

@@ -6,15 +6,10 @@ use bytes::Bytes;
 use super::config::S3Config;
 use super::{request as rq, response as rs};
 use crate::core::error::{Error, Result};
+use crate::core::etag::md5_hex;
 use crate::core::http::{Method, Request, Response};
 use crate::core::provider::{Call, Provider, Quirks};
 use crate::core::types::{BucketInfo, ByteRange, Capabilities, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions};
-
-/// The ETag S3 gives an object written by one plain PUT (no SSE-KMS): the hex MD5 of its bytes.
-fn md5_hex(data: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    format!("{:x}", Md5::digest(data))
-}
 
 impl Provider for S3Config {
     fn protocol(&self) -> &'static str {

@@ -6,7 +6,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::etag::unquote;
-use crate::core::http::Response;
+use crate::core::http::{ContentRange, Response};
 use crate::core::types::{BucketInfo, DeleteFailure, ListPage, ObjectMeta};
 use crate::core::xml::{self, Node};
 
@@ -345,34 +345,6 @@ pub fn parse_head_object(key: &str, resp: &Response) -> Result<ObjectMeta> {
     Ok(m)
 }
 
-/// The span a partial answer covers, from its `Content-Range: bytes first-last/total`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ContentRange {
-    /// The first byte.
-    pub start: u64,
-    /// One past the last byte (`last + 1`), so `[start, end)` like [`ByteRange`](crate::core::types::ByteRange).
-    pub end: u64,
-    /// The whole object's size; `None` when the server sent `*`.
-    pub total: Option<u64>,
-}
-
-/// Parse a Content-Range value such as `bytes 2-4/10` or `bytes 2-4/*`. A malformed value,
-/// an inverted span, a span reaching past `total` and the unsatisfied form `bytes */10` (which
-/// only a 416 carries) are `InvalidResponse` errors.
-pub fn content_range(v: &str) -> Result<ContentRange> {
-    let bad = || invalid(format!("bad Content-Range {v:?}"));
-    let rest = v.trim().strip_prefix("bytes ").ok_or_else(bad)?;
-    let (range, total) = rest.split_once('/').ok_or_else(bad)?;
-    let (a, b) = range.split_once('-').ok_or_else(bad)?;
-    let (a, b) = (number(a, "range start")?, number(b, "range end")?);
-    let total = if total == "*" { None } else { Some(number(total, "size")?) };
-    // A last byte of u64::MAX has no exclusive end.
-    if b < a || b == u64::MAX || total.is_some_and(|t| b >= t) {
-        return Err(bad());
-    }
-    Ok(ContentRange { start: a, end: b + 1, total })
-}
-
 /// GetObject: the metadata (size is the whole object's) and the bytes. A body shorter or
 /// longer than announced is an `Integrity` error.
 pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes)> {
@@ -387,7 +359,7 @@ pub fn parse_get_object(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes
     if resp.status == 206 {
         let header =
             resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
-        let span = content_range(header)?;
+        let span = ContentRange::parse(header)?;
         if span.end - span.start != len {
             return Err(Error::new(
                 ErrorKind::Integrity,
@@ -559,8 +531,8 @@ mod tests {
 
     #[test]
     fn content_ranges() {
-        assert_eq!(content_range("bytes 2-4/10").unwrap(), ContentRange { start: 2, end: 5, total: Some(10) });
-        assert_eq!(content_range(" bytes 0-0/* ").unwrap(), ContentRange { start: 0, end: 1, total: None });
+        assert_eq!(ContentRange::parse("bytes 2-4/10").unwrap(), ContentRange { start: 2, end: 5, total: Some(10) });
+        assert_eq!(ContentRange::parse(" bytes 0-0/* ").unwrap(), ContentRange { start: 0, end: 1, total: None });
         for bad in [
             "bytes 5-4/10",
             "bytes 0-10/10",
@@ -570,7 +542,7 @@ mod tests {
             "bytes a-4/10",
             "bytes 0-18446744073709551615/*",
         ] {
-            assert_eq!(content_range(bad).unwrap_err().kind, ErrorKind::InvalidResponse, "{bad}");
+            assert_eq!(ContentRange::parse(bad).unwrap_err().kind, ErrorKind::InvalidResponse, "{bad}");
         }
     }
 
