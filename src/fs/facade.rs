@@ -121,9 +121,8 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         let min = self.store.capabilities().min_part_size;
         UploadConfig {
             part_size: self.options.part_size.max(min),
-            min_part_size: min,
+            model: crate::core::upload::UploadModel::s3_compatible(min),
             concurrency: self.options.transfer_concurrency.max(1),
-            ..UploadConfig::default()
         }
     }
 
