@@ -37,8 +37,9 @@ pub struct Capabilities {
     pub presign: bool,
     /// Keys may contain empty segments (`a//b`) and `.`/`..` segments.
     pub any_key: bool,
-    /// Smallest non-final multipart part the service accepts.
-    pub min_part_size: u64,
+    /// How the service takes an object in pieces: S3's numbered parts, Azure's blocks, GCS's
+    /// resumable chunks, with their size and count limits.
+    pub upload: crate::core::upload::UploadModel,
     /// Most keys one batch delete may carry.
     pub max_delete_batch: usize,
     /// Conditional writes (`If-None-Match: *`, `If-Match`) are enforced.

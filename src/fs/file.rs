@@ -20,7 +20,7 @@ use futures::stream::FuturesUnordered;
 use super::store::Store;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
-use crate::core::upload::{Action, Upload, UploadConfig};
+use crate::core::upload::{Action, Upload, UploadConfig, UploadModel};
 use crate::transport::{BoxFuture, MaybeSend, MaybeSync, boxed};
 
 // ---------------------------------------------------------------- reading
@@ -303,10 +303,18 @@ impl<S: Store + Clone> Core<S> {
     async fn run(&mut self) -> Result<Option<ObjectMeta>> {
         let mut meta = None;
         let mut parts = FuturesUnordered::new();
+        // The Store trait has S3's multipart methods only; block and resumable uploads get
+        // theirs with the Azure and GCS stores. Until then they are refused rather than mapped
+        // onto multipart (a resumable Create or Abort is not a multipart one).
+        let multipart = matches!(self.upload.config().model, UploadModel::Parts { .. });
+        let unsupported = |what: &str| Error::not_supported(format!("{what} are not supported by this store interface yet"));
         loop {
             while let Some(action) = self.upload.next_action()? {
                 let (b, k) = (self.bucket.as_str(), self.key.as_str());
                 match action {
+                    Action::UploadBlock { .. } | Action::CommitBlocks { .. } => return Err(unsupported("block uploads")),
+                    Action::UploadChunk { .. } | Action::QueryOffset { .. } => return Err(unsupported("resumable uploads")),
+                    Action::Create | Action::Abort { .. } if !multipart => return Err(unsupported("resumable uploads")),
                     Action::UploadPart { upload_id, number, data } => {
                         let (store, b, k, len) = (self.store.clone(), b.to_string(), k.to_string(), data.len() as u64);
                         parts.push(
@@ -342,7 +350,7 @@ impl<S: Store + Clone> Core<S> {
             match parts.next().await {
                 Some(done) => {
                     let (number, etag, len) = done?;
-                    self.upload.part_done(number, etag);
+                    self.upload.part_done(number, etag)?;
                     self.sent(len);
                 }
                 None => return Ok(meta),
@@ -360,9 +368,6 @@ pub struct FileWriter<S> {
     core: Option<Core<S>>,
     pending: Option<BoxFuture<'static, Driven<S>>>,
     part_size: usize,
-    /// Buffered bytes that start an upload round: one part per slot of concurrency, so a
-    /// streamed write keeps that many parts in flight.
-    drive_at: usize,
     live: Arc<Mutex<Option<String>>>,
     queue: AbortQueue,
     bucket: String,
@@ -378,19 +383,9 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         }
         let live = Arc::new(Mutex::new(None));
         let upload = Upload::new(cfg)?;
+        let part_size = upload.config().part_size as usize;
         let core = Core { store, bucket: bucket.clone(), key: key.clone(), opts, upload, live: live.clone(), on_sent: None };
-        Ok(FileWriter {
-            core: Some(core),
-            pending: None,
-            part_size: cfg.part_size as usize,
-            drive_at: cfg.part_size as usize * cfg.concurrency.max(1),
-            live,
-            queue,
-            bucket,
-            key,
-            closed: false,
-            meta: None,
-        })
+        Ok(FileWriter { core: Some(core), pending: None, part_size, live, queue, bucket, key, closed: false, meta: None })
     }
 
     /// Call `f` with the size of every part (or single PUT) the server accepts: progress of
@@ -434,12 +429,22 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         self.settle().await
     }
 
-    /// Append `data`, uploading full parts as they fill.
+    /// Append `data`. The upload takes it while it holds fewer than `concurrency + 1` parts;
+    /// then a round of parts is uploaded (all of them finish, so at most the part being filled
+    /// stays) and it takes the rest.
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {
         self.settle().await?;
-        self.core()?.upload.push(&data)?;
-        if self.core()?.upload.buffered() > self.drive_at {
-            self.drive_now().await?;
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let mut n = self.core()?.upload.push(rest)?;
+            if n == 0 {
+                self.drive_now().await?;
+                n = self.core()?.upload.push(rest)?;
+                if n == 0 {
+                    return Err(Error::invalid_input("the upload took no data after uploading its parts"));
+                }
+            }
+            rest = &rest[n..];
         }
         Ok(())
     }
@@ -471,13 +476,17 @@ impl<S: Store + Clone + Unpin + 'static> AsyncWrite for FileWriter<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         ready!(this.poll_settle(cx))?;
-        let core = this.core()?;
-        if core.upload.buffered() > this.drive_at {
-            this.start_drive();
-            ready!(this.poll_settle(cx))?;
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
         }
-        this.core()?.upload.push(buf)?;
-        Poll::Ready(Ok(buf.len()))
+        let n = this.core()?.upload.push(buf)?;
+        if n > 0 {
+            return Poll::Ready(Ok(n));
+        }
+        // Every slot holds a part: upload a round, then take what fits.
+        this.start_drive();
+        ready!(this.poll_settle(cx))?;
+        Poll::Ready(Ok(this.core()?.upload.push(buf)?))
     }
 
     /// Uploads every full part; the tail waits (it may be the last, smaller part).
@@ -528,7 +537,7 @@ mod tests {
     }
 
     fn cfg() -> UploadConfig {
-        UploadConfig { part_size: 8, min_part_size: 8, max_parts: 100, concurrency: 3 }
+        UploadConfig { part_size: 8, model: UploadModel::Parts { min_part: 8, max_part: 8, max_parts: 100 }, concurrency: 3 }
     }
 
     #[test]
@@ -587,6 +596,29 @@ mod tests {
             assert_eq!(flush_aborts(&s, &q).await.unwrap(), 1);
             assert!(s.open_uploads("b").is_empty());
             assert!(s.head("b", "d").await.is_err());
+        });
+    }
+
+    #[test]
+    fn block_and_resumable_uploads_are_refused_until_the_store_has_them() {
+        block(async {
+            let s = MemoryStore::with_min_part_size(8);
+            s.create_bucket("b").await.unwrap();
+            let models = [UploadModel::Blocks { max_block: 8, max_blocks: 10 }, UploadModel::Resumable { align: 8 }];
+            for model in models {
+                let cfg = UploadConfig { model, ..cfg() };
+                let mut w =
+                    FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg, AbortQueue::default())
+                        .unwrap();
+                // Resumable holds two chunks (one at a time), so its write already starts the upload.
+                let res = match w.write_bytes(Bytes::from(vec![0; 20])).await {
+                    Ok(()) => w.close_meta().await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                assert_eq!(res.unwrap_err().kind, ErrorKind::NotSupported, "{model:?}");
+                assert!(s.open_uploads("b").is_empty(), "{model:?}: not mapped onto a multipart upload");
+                assert!(s.head("b", "k").await.is_err());
+            }
         });
     }
 

@@ -270,7 +270,7 @@ impl Store for LocalStore {
         Capabilities {
             presign: false,
             any_key: false,
-            min_part_size: 5 * 1024 * 1024,
+            upload: crate::core::upload::UploadModel::S3,
             max_delete_batch: 1000,
             conditional_put: true,
             s3_etags: false,

@@ -146,7 +146,7 @@ impl Store for MemoryStore {
         Capabilities {
             presign: false,
             any_key: true,
-            min_part_size: self.min_part_size,
+            upload: crate::core::upload::UploadModel::s3_compatible(self.min_part_size),
             max_delete_batch: 1000,
             conditional_put: true,
             s3_etags: true,

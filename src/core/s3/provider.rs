@@ -20,7 +20,7 @@ impl Provider for S3Config {
         Capabilities {
             presign: true,
             any_key: true,
-            min_part_size: 5 * 1024 * 1024,
+            upload: crate::core::upload::UploadModel::S3,
             max_delete_batch: rq::MAX_DELETE,
             conditional_put: true,
             s3_etags: true,

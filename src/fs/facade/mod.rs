@@ -115,12 +115,11 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
     }
 
     fn upload_config(&self) -> UploadConfig {
-        let min = self.store.capabilities().min_part_size;
+        let model = self.store.capabilities().upload;
         UploadConfig {
-            part_size: self.options.part_size.max(min),
-            min_part_size: min,
+            part_size: self.options.part_size.max(model.min_piece()),
+            model,
             concurrency: self.options.transfer_concurrency.max(1),
-            ..UploadConfig::default()
         }
     }
 
