@@ -6,6 +6,7 @@ pub mod creds;
 pub mod error;
 pub mod http;
 pub mod location;
+pub mod options;
 pub mod pager;
 pub mod ranges;
 pub mod retry;

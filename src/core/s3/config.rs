@@ -24,6 +24,9 @@ pub struct S3Config {
     /// `Content-MD5` with every part; ask for stored checksums on reads. The server and pailfs
     /// both verify the bytes.
     pub checksums: bool,
+    /// Send `x-amz-request-payer: requester` on object and listing requests, agreeing to pay
+    /// for requests to (and downloads from) a requester-pays bucket, which refuses them otherwise.
+    pub requester_pays: bool,
 }
 
 impl S3Config {
@@ -43,6 +46,7 @@ impl S3Config {
             base_path: String::new(),
             url_encoded_listing: true,
             checksums: true,
+            requester_pays: false,
         }
     }
 
@@ -69,6 +73,7 @@ impl S3Config {
             base_path: url.path().trim_end_matches('/').to_string(),
             url_encoded_listing: true,
             checksums: true,
+            requester_pays: false,
         })
     }
 
