@@ -43,43 +43,64 @@ impl Location {
 
     pub fn parse(url: &str) -> Result<Location> {
         let (scheme, rest) =
-            url.split_once("://").ok_or_else(|| Error::invalid_input(format!("{url:?} is not a URL (no scheme://)")))?;
+            url.split_once("://").ok_or_else(|| Error::invalid_input(format!("{:?} is not a URL (no scheme://)", shown(url))))?;
         let scheme = scheme.to_ascii_lowercase();
         let provider = match scheme.as_str() {
             "s3" | "s3a" => Provider::S3,
             "gs" | "gcs" => Provider::Gcs,
-            "az" | "azure" | "adl" => Provider::Azure,
-            "abfs" | "abfss" => return parse_abfs(url, rest),
+            "az" | "azure" | "adl" => return parse_azure(Provider::Azure, url, &scheme, rest),
+            "abfs" | "abfss" => return parse_azure(Provider::AzureDfs, url, &scheme, rest),
             "memory" => Provider::Memory,
             "file" => {
                 if !rest.starts_with('/') {
-                    return Err(Error::invalid_input(format!("{url:?}: file URLs need an absolute path (file:///...)")));
+                    return Err(Error::invalid_input(format!("{:?}: file URLs need an absolute path (file:///...)", shown(url))));
                 }
                 return Ok(Location::new(Provider::File, "", rest));
             }
             "http" | "https" => return parse_endpoint(&scheme, rest),
-            _ => return Err(Error::invalid_input(format!("{url:?}: unknown scheme {scheme:?}"))),
+            _ => return Err(Error::invalid_input(format!("{:?}: unknown scheme {scheme:?}", shown(url)))),
         };
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() && !key.is_empty() {
-            return Err(Error::invalid_input(format!("{url:?}: missing bucket name")));
+            return Err(Error::invalid_input(format!("{:?}: missing bucket name", shown(url))));
         }
         Ok(Location::new(provider, bucket, key))
     }
 }
 
-/// `abfs[s]://container@account.dfs.core.windows.net/path`
-fn parse_abfs(url: &str, rest: &str) -> Result<Location> {
+/// A URL as error messages may show it: without its query, which can hold a SAS signature.
+fn shown(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// The forms adlfs accepts for `az://` and `abfs[s]://`: `container/path` (the account given as
+/// an option) or `container@account.{blob,dfs}.core.windows.net/path`. Any other host after the
+/// `@` is a custom endpoint, reached over https.
+fn parse_azure(provider: Provider, url: &str, scheme: &str, rest: &str) -> Result<Location> {
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let bad = || Error::invalid_input(format!("{url:?}: expected abfs[s]://container@account.dfs.core.windows.net/path"));
-    let (container, host) = authority.split_once('@').ok_or_else(bad)?;
+    let service = if provider == Provider::AzureDfs { "dfs" } else { "blob" };
+    let bad = || {
+        Error::invalid_input(format!(
+            "{:?}: expected {scheme}://container/path or {scheme}://container@account.{service}.core.windows.net/path",
+            shown(url)
+        ))
+    };
+    let Some((container, host)) = authority.split_once('@') else {
+        // Container names have no dots: a dotted name is a host whose container is missing.
+        if authority.contains('.') || (authority.is_empty() && !path.is_empty()) {
+            return Err(bad());
+        }
+        return Ok(Location::new(provider, authority, path));
+    };
+    let host = host.to_ascii_lowercase();
     let account = host.split('.').next().filter(|a| !a.is_empty()).ok_or_else(bad)?;
     if container.is_empty() {
         return Err(bad());
     }
-    let mut loc = Location::new(Provider::AzureDfs, container, path);
+    let mut loc = Location::new(provider, container, path);
     loc.account = Some(account.to_string());
-    if !host.ends_with(".dfs.core.windows.net") {
+    let default_host = [".blob.core.windows.net", ".dfs.core.windows.net"].iter().any(|s| host.strip_suffix(s) == Some(account));
+    if !default_host {
         loc.endpoint = Some(format!("https://{host}"));
     }
     Ok(loc)
@@ -90,7 +111,11 @@ fn parse_endpoint(scheme: &str, rest: &str) -> Result<Location> {
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let path = path.split(['?', '#']).next().unwrap_or("");
     if host.is_empty() {
-        return Err(Error::invalid_input(format!("{scheme}://{rest}: missing host")));
+        return Err(Error::invalid_input(format!("{scheme}://{}: missing host", shown(rest))));
+    }
+    if host.contains('@') {
+        // Never echoed: the part before the `@` is a user name and password.
+        return Err(Error::invalid_input(format!("{scheme}:// URL with credentials in it: pass them as options instead")));
     }
     let decoded = percent_decode_str(path)
         .decode_utf8()
@@ -171,6 +196,36 @@ mod tests {
         assert_eq!(l.provider, Provider::AzureDfs);
         assert_eq!((l.bucket.as_str(), l.key.as_str(), l.account.as_deref()), ("data", "dir/f.parquet", Some("acct")));
         assert!(Location::parse("abfs://acct.dfs.core.windows.net/x").is_err());
+        assert!(Location::parse("abfs://@acct.dfs.core.windows.net/x").is_err());
+        assert!(Location::parse("abfs:///x").is_err());
+    }
+
+    #[test]
+    fn azure_forms_adlfs_accepts() {
+        // The account comes from the options.
+        let l = p("abfs://data/dir/f.parquet");
+        assert_eq!(
+            (l.provider, l.bucket.as_str(), l.key.as_str(), l.account),
+            (Provider::AzureDfs, "data", "dir/f.parquet", None)
+        );
+        let l = p("az://cont@Acct.blob.core.windows.net/p/q");
+        assert_eq!((l.provider, l.bucket.as_str(), l.key.as_str()), (Provider::Azure, "cont", "p/q"));
+        assert_eq!((l.account.as_deref(), l.endpoint), (Some("acct"), None));
+        // The account's dfs host names the account for the blob API too.
+        assert_eq!(p("az://c@acct.dfs.core.windows.net/p").endpoint, None);
+        // Any other host is an endpoint of its own (sovereign clouds, private links).
+        let l = p("abfss://c@acct.dfs.core.chinacloudapi.cn/p");
+        assert_eq!((l.account.as_deref(), l.endpoint.as_deref()), (Some("acct"), Some("https://acct.dfs.core.chinacloudapi.cn")));
+        assert!(Location::parse("az://acct.blob.core.windows.net/c/p").is_err());
+    }
+
+    #[test]
+    fn errors_never_show_queries_or_passwords() {
+        for url in ["ftp://h/p?sig=SECRETSIG", "nourl?sig=SECRETSIG", "https://user:SECRETPW@h/b/k", "https:///x?sig=SECRETSIG"] {
+            let e = Location::parse(url).unwrap_err();
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod etag;
 pub mod http;
 pub mod location;
+pub mod options;
 pub mod pager;
 pub mod provider;
 pub mod ranges;

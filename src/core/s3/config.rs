@@ -25,6 +25,9 @@ pub struct S3Config {
     /// `Content-MD5` with every part; ask for stored checksums on reads. The server and pailfs
     /// both verify the bytes.
     pub checksums: bool,
+    /// Send `x-amz-request-payer: requester` on object and listing requests, agreeing to pay
+    /// for requests to (and downloads from) a requester-pays bucket, which refuses them otherwise.
+    pub requester_pays: bool,
     /// Workarounds for servers that depart from S3 (all off for AWS).
     pub quirks: Quirks,
 }
@@ -46,6 +49,7 @@ impl S3Config {
             base_path: String::new(),
             url_encoded_listing: true,
             checksums: true,
+            requester_pays: false,
             quirks: Quirks::default(),
         }
     }
@@ -73,6 +77,7 @@ impl S3Config {
             base_path: url.path().trim_end_matches('/').to_string(),
             url_encoded_listing: true,
             checksums: true,
+            requester_pays: false,
             quirks: Quirks::default(),
         })
     }

@@ -113,7 +113,7 @@ impl Provider for S3Config {
     }
 
     fn presign_request(&self, method: Method, bucket: &str, key: &str) -> Result<Request> {
-        Ok(match method {
+        let mut req = match method {
             Method::Get => {
                 let mut r = rq::get_object(self, bucket, key, None, None)?;
                 // Whoever uses the URL sends no extra headers; none may be signed.
@@ -131,13 +131,35 @@ impl Provider for S3Config {
             }
             Method::Delete => rq::delete_object(self, bucket, key)?,
             m => return Err(Error::not_supported(format!("presigning {} requests", m.as_str()))),
-        })
+        };
+        // A signed header is one the holder must send; S3 takes the requester-pays agreement
+        // in the query too, where the URL carries it.
+        if let Some(v) = req.headers.get("x-amz-request-payer").map(str::to_string) {
+            req.headers.remove("x-amz-request-payer");
+            req.query.push(("x-amz-request-payer".into(), v));
+        }
+        Ok(req)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presigned_requests_sign_no_header_the_holder_must_send() {
+        let mut cfg = S3Config::custom("http://127.0.0.1:9", "us-east-1").unwrap();
+        cfg.requester_pays = true;
+        for m in [Method::Get, Method::Put, Method::Head, Method::Delete] {
+            let r = cfg.presign_request(m, "bucket", "k").unwrap();
+            assert_eq!(r.headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect::<Vec<_>>(), Vec::<String>::new(), "{m:?}");
+            assert!(r.query.contains(&("x-amz-request-payer".to_string(), "requester".to_string())), "{m:?}");
+        }
+        assert_eq!(
+            cfg.presign_request(Method::Post, "bucket", "k").unwrap_err().kind,
+            crate::core::error::ErrorKind::NotSupported
+        );
+    }
 
     #[test]
     fn a_plain_put_is_recognised_by_its_md5_etag() {

@@ -16,6 +16,13 @@ pub const MAX_DELETE: usize = 1000;
 /// Part numbers run from 1 to this.
 pub const MAX_PARTS: u32 = 10_000;
 
+/// A request of an operation that bills the requester of a requester-pays bucket: objects,
+/// listings, multipart uploads. (Bucket administration takes no `x-amz-request-payer`.)
+fn billed(cfg: &S3Config, method: Method, bucket: &str, key: &str) -> Result<Request> {
+    let req = cfg.request(method, bucket, key)?;
+    Ok(if cfg.requester_pays { req.header("x-amz-request-payer", "requester") } else { req })
+}
+
 fn key_required(key: &str) -> Result<()> {
     if key.is_empty() { Err(Error::invalid_input("an object key is required")) } else { Ok(()) }
 }
@@ -71,7 +78,7 @@ pub fn head_bucket(cfg: &S3Config, bucket: &str) -> Result<Request> {
 }
 
 pub fn list_objects_v2(cfg: &S3Config, bucket: &str, list: &ListRequest) -> Result<Request> {
-    let mut req = cfg.request(Method::Get, bucket, "")?.query_param("list-type", "2");
+    let mut req = billed(cfg, Method::Get, bucket, "")?.query_param("list-type", "2");
     if !list.prefix.is_empty() {
         req = req.query_param("prefix", list.prefix.clone());
     }
@@ -94,13 +101,13 @@ pub fn list_objects_v2(cfg: &S3Config, bucket: &str, list: &ListRequest) -> Resu
 
 pub fn head_object(cfg: &S3Config, bucket: &str, key: &str) -> Result<Request> {
     key_required(key)?;
-    cfg.request(Method::Head, bucket, key)
+    billed(cfg, Method::Head, bucket, key)
 }
 
 /// GetObject, optionally a byte range, optionally pinned to an ETag (a changed object is a 412).
 pub fn get_object(cfg: &S3Config, bucket: &str, key: &str, range: Option<ByteRange>, if_match: Option<&str>) -> Result<Request> {
     key_required(key)?;
-    let mut req = cfg.request(Method::Get, bucket, key)?;
+    let mut req = billed(cfg, Method::Get, bucket, key)?;
     if let Some(h) = range.and_then(ByteRange::to_header) {
         req.headers.set("Range", h);
     }
@@ -117,7 +124,7 @@ pub fn put_object(cfg: &S3Config, bucket: &str, key: &str, body: Bytes, opts: &P
     key_required(key)?;
     let ct = opts.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
     let len = body.len();
-    let mut req = cfg.request(Method::Put, bucket, key)?.header("Content-Type", ct).header("Content-Length", len.to_string());
+    let mut req = billed(cfg, Method::Put, bucket, key)?.header("Content-Type", ct).header("Content-Length", len.to_string());
     if cfg.checksums {
         req.headers.set("x-amz-checksum-crc32c", crc32c_base64(&body));
     }
@@ -129,12 +136,12 @@ pub fn copy_object(cfg: &S3Config, src_bucket: &str, src_key: &str, dst_bucket: 
     key_required(dst_key)?;
     validate_bucket(src_bucket)?;
     let source = format!("/{src_bucket}/{}", encode_key(src_key));
-    Ok(cfg.request(Method::Put, dst_bucket, dst_key)?.header("x-amz-copy-source", source).header("Content-Length", "0"))
+    Ok(billed(cfg, Method::Put, dst_bucket, dst_key)?.header("x-amz-copy-source", source).header("Content-Length", "0"))
 }
 
 pub fn delete_object(cfg: &S3Config, bucket: &str, key: &str) -> Result<Request> {
     key_required(key)?;
-    cfg.request(Method::Delete, bucket, key)
+    billed(cfg, Method::Delete, bucket, key)
 }
 
 /// DeleteObjects in quiet mode (only failures are reported). S3 requires Content-MD5 here.
@@ -151,15 +158,14 @@ pub fn delete_objects(cfg: &S3Config, bucket: &str, keys: &[String]) -> Result<R
     }
     body.push_str("</Delete>");
     let md5 = B64.encode(Md5::digest(body.as_bytes()));
-    let req = cfg.request(Method::Post, bucket, "")?.query_param("delete", "").header("Content-MD5", md5);
+    let req = billed(cfg, Method::Post, bucket, "")?.query_param("delete", "").header("Content-MD5", md5);
     Ok(xml_body(req, body))
 }
 
 pub fn create_multipart(cfg: &S3Config, bucket: &str, key: &str, opts: &PutOptions) -> Result<Request> {
     key_required(key)?;
     let ct = opts.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-    Ok(cfg
-        .request(Method::Post, bucket, key)?
+    Ok(billed(cfg, Method::Post, bucket, key)?
         .query_param("uploads", "")
         .header("Content-Type", ct)
         .header("Content-Length", "0"))
@@ -171,8 +177,7 @@ pub fn upload_part(cfg: &S3Config, bucket: &str, key: &str, upload_id: &str, par
         return Err(Error::invalid_input(format!("part number {part_number} is outside 1..={MAX_PARTS}")));
     }
     let len = body.len();
-    let mut req = cfg
-        .request(Method::Put, bucket, key)?
+    let mut req = billed(cfg, Method::Put, bucket, key)?
         .query_param("partNumber", part_number.to_string())
         .query_param("uploadId", upload_id)
         .header("Content-Length", len.to_string());
@@ -203,17 +208,17 @@ pub fn complete_multipart(
         body.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>", escape(&quote(etag))));
     }
     body.push_str("</CompleteMultipartUpload>");
-    let req = cfg.request(Method::Post, bucket, key)?.query_param("uploadId", upload_id);
+    let req = billed(cfg, Method::Post, bucket, key)?.query_param("uploadId", upload_id);
     Ok(conditions(xml_body(req, body), opts))
 }
 
 pub fn abort_multipart(cfg: &S3Config, bucket: &str, key: &str, upload_id: &str) -> Result<Request> {
     key_required(key)?;
-    Ok(cfg.request(Method::Delete, bucket, key)?.query_param("uploadId", upload_id))
+    Ok(billed(cfg, Method::Delete, bucket, key)?.query_param("uploadId", upload_id))
 }
 
 pub fn list_multipart_uploads(cfg: &S3Config, bucket: &str, prefix: &str) -> Result<Request> {
-    let mut req = cfg.request(Method::Get, bucket, "")?.query_param("uploads", "");
+    let mut req = billed(cfg, Method::Get, bucket, "")?.query_param("uploads", "");
     if !prefix.is_empty() {
         req = req.query_param("prefix", prefix);
     }
@@ -292,6 +297,37 @@ mod tests {
         assert_eq!(r.headers.get("if-none-match"), Some("*"));
         let r = create_multipart(&cfg(), "bkt", "k", &PutOptions::default()).unwrap();
         assert!(r.url().ends_with("/bkt/k?uploads"));
+    }
+
+    #[test]
+    fn requester_pays_is_agreed_to_on_billed_requests_only() {
+        let payer = |r: &Request| r.headers.get("x-amz-request-payer").map(str::to_string);
+        let plain = [
+            get_object(&cfg(), "bkt", "k", None, None).unwrap(),
+            list_objects_v2(&cfg(), "bkt", &ListRequest::default()).unwrap(),
+            upload_part(&cfg(), "bkt", "k", "id", 1, Bytes::new()).unwrap(),
+        ];
+        assert!(plain.iter().all(|r| payer(r).is_none()), "off by default");
+        let c = S3Config { requester_pays: true, ..cfg() };
+        let paid = [
+            list_objects_v2(&c, "bkt", &ListRequest::default()).unwrap(),
+            head_object(&c, "bkt", "k").unwrap(),
+            get_object(&c, "bkt", "k", None, None).unwrap(),
+            put_object(&c, "bkt", "k", Bytes::new(), &PutOptions::default()).unwrap(),
+            copy_object(&c, "src", "a", "bkt", "b").unwrap(),
+            delete_object(&c, "bkt", "k").unwrap(),
+            delete_objects(&c, "bkt", &["k".to_string()]).unwrap(),
+            create_multipart(&c, "bkt", "k", &PutOptions::default()).unwrap(),
+            upload_part(&c, "bkt", "k", "id", 1, Bytes::new()).unwrap(),
+            complete_multipart(&c, "bkt", "k", "id", &[(1, "e".into())], &PutOptions::default()).unwrap(),
+            abort_multipart(&c, "bkt", "k", "id").unwrap(),
+            list_multipart_uploads(&c, "bkt", "").unwrap(),
+        ];
+        for r in &paid {
+            assert_eq!(payer(r).as_deref(), Some("requester"), "{} {}", r.method.as_str(), r.url());
+        }
+        let admin = [create_bucket(&c, "bkt").unwrap(), delete_bucket(&c, "bkt").unwrap(), head_bucket(&c, "bkt").unwrap()];
+        assert!(admin.iter().all(|r| payer(r).is_none()));
     }
 
     #[test]
