@@ -1,6 +1,7 @@
 //! The JavaScript API (wasm-bindgen): the fsspec verbs as Promise-returning methods of
-//! `PailFs`, over S3 through `fetch`. Errors reject with a JS `Error` carrying `kind`, `code`,
-//! `status` and `retryable`.
+//! `PailFs`, over any store a URL names (S3, and `memory://` in the tab) through `fetch`. Stores
+//! open as on every front end (`fs::open`), with the fsspec family's option names. Errors reject
+//! with a JS `Error` carrying `kind`, `code`, `status`, `retryable`, `bucket` and `key`.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -10,18 +11,17 @@ use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
-use crate::core::creds::AwsCredentials;
 use crate::core::error::{Error, ErrorKind};
+use crate::core::options::StoreOptions;
 use crate::core::pager::ListPager;
-use crate::core::retry::RetryPolicy;
-use crate::core::s3::S3Config;
 use crate::core::types::ListRequest;
 use crate::fs::Store;
+use crate::fs::any::AnyStore;
 use crate::fs::facade::{Entry, FileSystem};
-use crate::fs::s3::S3Store;
+use crate::fs::open::{Platform, open_with};
 use crate::transport::fetch::{FetchTransport, JsClock, JsRandom, object};
 
-type Fs = FileSystem<S3Store<FetchTransport>>;
+type Fs = FileSystem<AnyStore<FetchTransport>>;
 
 fn js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
@@ -36,6 +36,19 @@ fn js_error(e: Error) -> JsValue {
     set("status", e.status.map_or(JsValue::NULL, |s| JsValue::from_f64(s.into())));
     set("retryable", JsValue::from_bool(e.retryable));
     err.into()
+}
+
+/// A JS options object as [`StoreOptions`]: through JSON, so the checks (unknown names, types)
+/// are exactly those of the CLI and the Python package. `undefined`/`null` is no options.
+fn store_options(o: &JsValue) -> Result<StoreOptions, Error> {
+    if o.is_undefined() || o.is_null() {
+        return Ok(StoreOptions::default());
+    }
+    if !o.is_object() {
+        return Err(Error::invalid_input("options must be an object"));
+    }
+    let json = js_sys::JSON::stringify(o).map_err(|_| Error::invalid_input("options cannot be turned into JSON"))?;
+    StoreOptions::from_json_str(&String::from(json))
 }
 
 fn opt_str(o: &JsValue, k: &str) -> Option<String> {
@@ -124,19 +137,38 @@ fn names(v: Vec<String>) -> JsValue {
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
-/** Options of `new PailFs(...)`. Without keys, requests go unsigned; without an endpoint, AWS. */
+/**
+ * Storage options, named as s3fs, gcsfs and adlfs name them (the same names as the CLI's `-o`
+ * and the Python package). Without keys, requests go unsigned; without an endpoint, AWS. An
+ * unknown name is refused with an error that names it.
+ */
 export interface PailFsOptions {
-  endpoint?: string;
+  /** An S3-compatible endpoint, e.g. "http://127.0.0.1:9000" (path style). */
+  endpoint_url?: string;
+  /** AWS region; default: the one the URL names, else "us-east-1". */
   region?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  /** Abort one request (head and body) after this long; default 300000. */
-  timeoutMs?: number;
-  /** Attempts per request, retries included; default 8. */
-  maxAttempts?: number;
+  client_kwargs?: { region_name?: string; endpoint_url?: string };
+  /** Access key id. */
+  key?: string;
+  /** Secret access key. */
+  secret?: string;
+  /** Session token of temporary credentials. */
+  token?: string;
   /** Send requests unsigned even if keys are given (public buckets). */
-  anonymous?: boolean;
+  anon?: boolean;
+  /** Agree to pay for requests to a requester-pays bucket. */
+  requester_pays?: boolean;
+  /** Abort one request (head and body) after this many seconds; default 300. */
+  timeout?: number;
+  /** Attempts per request, retries included; default 8. */
+  max_attempts?: number;
+  /** Part size of multipart uploads, in bytes (default 8 MiB). */
+  part_size?: number;
+  /** Block size of reads, in bytes (default 4 MiB). */
+  block_size?: number;
+  /** Workarounds an S3-compatible server needs, comma-separated: "head_fails_on_prefixes",
+   * "no_suffix_ranges", "plain_listing", or "s3s-fs" for all three. */
+  quirks?: string;
 }
 
 /** A file or directory, as ls/info return it. */
@@ -223,7 +255,7 @@ extern "C" {
 pub struct ByteSource {
     fs: Rc<Fs>,
     path: String,
-    reader: Rc<std::cell::RefCell<Option<crate::fs::file::FileReader<S3Store<FetchTransport>>>>>,
+    reader: Rc<std::cell::RefCell<Option<crate::fs::file::FileReader<AnyStore<FetchTransport>>>>>,
     pos: Rc<std::cell::Cell<u64>>,
 }
 
@@ -324,7 +356,7 @@ impl Listing {
     }
 }
 
-/// A file system over one S3 endpoint.
+/// A file system over the store a URL names.
 #[wasm_bindgen]
 pub struct PailFs {
     fs: Rc<Fs>,
@@ -332,53 +364,31 @@ pub struct PailFs {
 
 #[wasm_bindgen]
 impl PailFs {
-    /// `new PailFs({ endpoint?, region?, accessKeyId?, secretAccessKey?, sessionToken?, timeoutMs?, maxAttempts? })`.
-    /// Without keys, requests go unsigned (public buckets). Without an endpoint, AWS.
+    /// `new PailFs({ endpoint_url?, region?, key?, secret?, token?, anon?, timeout?, max_attempts?, ... })`:
+    /// S3 (AWS, or the endpoint given). Paths passed to the verbs are `bucket/key`.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "PailFsOptions")] options: JsValue) -> Result<PailFs, JsValue> {
-        Self::build(&options, None, None)
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "PailFsOptions | undefined")] options: JsValue) -> Result<PailFs, JsValue> {
+        Self::connect("s3://", &options)
     }
 
-    /// A file system for the store a URL names: `s3://bucket/key`, or an https URL of AWS
-    /// (virtual-hosted or path style, the region taken from the host) or of any S3-compatible
-    /// endpoint. `options` as for the constructor, and win over what the URL says. Paths passed
-    /// to the verbs are `bucket/key` or `s3://bucket/key`.
+    /// A file system for the store a URL names: `s3://bucket/key`, `memory://bucket` (a store in
+    /// this tab, nothing on the network), or an https URL of AWS (virtual-hosted or path style,
+    /// the region taken from the host) or of any S3-compatible endpoint. `options` win over what
+    /// the URL says. Paths passed to the verbs are `bucket/key` or `s3://bucket/key`.
     #[wasm_bindgen(js_name = fromUrl)]
     pub fn from_url(
         url: String,
         #[wasm_bindgen(unchecked_param_type = "PailFsOptions | undefined")] options: JsValue,
     ) -> Result<PailFs, JsValue> {
-        let loc = crate::core::location::Location::parse(&url).map_err(js_error)?;
-        if loc.provider != crate::core::location::Provider::S3 {
-            return Err(js_error(Error::not_supported(format!("{url}: the JavaScript package speaks S3 only so far"))));
-        }
-        Self::build(&options, loc.endpoint, loc.region)
+        Self::connect(&url, &options)
     }
 
-    fn build(options: &JsValue, endpoint: Option<String>, region: Option<String>) -> Result<PailFs, JsValue> {
-        let options = if options.is_object() { options.clone() } else { js_sys::Object::new().into() };
-        let region = opt_str(&options, "region").or(region).unwrap_or_else(|| "us-east-1".into());
-        let config = match opt_str(&options, "endpoint").or(endpoint) {
-            Some(e) => S3Config::custom(&e, &region).map_err(js_error)?,
-            None => S3Config::aws(&region),
-        };
-        let anonymous = Reflect::get(&options, &JsValue::from_str("anonymous")).ok().is_some_and(|v| v.is_truthy());
-        let creds = match (opt_str(&options, "accessKeyId"), opt_str(&options, "secretAccessKey")) {
-            (Some(id), Some(secret)) if !anonymous => {
-                let mut c = AwsCredentials::new(id, secret);
-                c.session_token = opt_str(&options, "sessionToken").map(Into::into);
-                Some(c)
-            }
-            _ => None,
-        };
-        let timeout = Reflect::get(&options, &JsValue::from_str("timeoutMs")).ok().and_then(|v| v.as_f64()).unwrap_or(300_000.0);
-        let transport = FetchTransport { timeout: Duration::from_millis(timeout as u64) };
-        let mut retry = RetryPolicy::default();
-        if let Some(n) = Reflect::get(&options, &JsValue::from_str("maxAttempts")).ok().and_then(|v| v.as_f64()) {
-            retry.max_attempts = (n as u32).max(1);
-        }
-        let store = S3Store::new(config, creds, transport, Arc::new(JsClock)).with_random(Arc::new(JsRandom)).with_retry(retry);
-        Ok(PailFs { fs: Rc::new(FileSystem::new(store)) })
+    fn connect(url: &str, options: &JsValue) -> Result<PailFs, JsValue> {
+        let opts = store_options(options).map_err(js_error)?;
+        let transport = FetchTransport { timeout: opts.timeout.unwrap_or(Duration::from_secs(300)) };
+        let platform = Platform { transport, clock: Arc::new(JsClock), random: Some(Arc::new(JsRandom)) };
+        let opened = open_with(url, &opts, platform).map_err(js_error)?;
+        Ok(PailFs { fs: Rc::new(opened.fs) })
     }
 
     /// Entries directly below `path` (`""` lists the buckets).

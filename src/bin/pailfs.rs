@@ -1,7 +1,9 @@
 //! `pailfs`: the fsspec verbs on the command line, over s3://, file:// and memory:// URLs.
 //!
-//! Credentials come from the standard AWS environment variables; `--endpoint` (or
-//! `AWS_ENDPOINT_URL`) points at any S3-compatible server.
+//! Stores are opened as every front end opens them (`pailfs::fs::open::open_url`), with the
+//! fsspec family's option names: `-o key=value`, repeatable. For s3:// URLs the standard AWS
+//! environment variables fill in what `-o` does not give; `--endpoint` (or `AWS_ENDPOINT_URL`)
+//! points at any S3-compatible server.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -9,19 +11,23 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use pailfs::core::location::{Location, Provider};
+use pailfs::core::options::StoreOptions;
 use pailfs::fs::any::AnyStore;
 use pailfs::fs::facade::FileSystem;
-use pailfs::fs::local::LocalStore;
-use pailfs::fs::memory::MemoryStore;
-use pailfs::fs::s3::S3Store;
+use pailfs::fs::open::{Opened, open_url};
 use pailfs::{Error, ErrorKind, Result};
 
 #[derive(Parser)]
 #[command(name = "pailfs", version, about = "ls, cat, put, get, cp, mv, rm, sign over S3 (and file://, memory://)")]
 struct Cli {
-    /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 (default: AWS, or $AWS_ENDPOINT_URL).
+    /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 (default: AWS, or $AWS_ENDPOINT_URL);
+    /// the same as `-o endpoint_url=...`.
     #[arg(long, global = true)]
     endpoint: Option<String>,
+    /// A storage option, as s3fs/gcsfs/adlfs name them: key, secret, token, region, anon,
+    /// endpoint_url, requester_pays, max_attempts, timeout (seconds), part_size, block_size, ...
+    #[arg(short = 'o', long = "option", value_name = "NAME=VALUE", global = true)]
+    options: Vec<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -118,32 +124,71 @@ fn fail(e: &Error) -> ExitCode {
     ExitCode::from(if e.kind == ErrorKind::NotFound { 2 } else { 1 })
 }
 
-/// The store a URL names and the `bucket/key` path inside it.
-fn open(url: &str, endpoint: Option<&str>) -> Result<(FileSystem<AnyStore>, String)> {
-    if url == "s3://" || url == "s3:" {
-        return Ok((FileSystem::new(AnyStore::S3(S3Store::from_env(endpoint)?)), String::new()));
-    }
-    let loc = Location::parse(url)?;
-    let path = if loc.key.is_empty() { loc.bucket.clone() } else { format!("{}/{}", loc.bucket, loc.key) };
-    let store = match loc.provider {
-        Provider::S3 => AnyStore::S3(S3Store::from_env(endpoint.or(loc.endpoint.as_deref()))?),
-        Provider::File => {
-            let store = LocalStore::new("/")?;
-            // file:///a/b/c → bucket `a`, key `b/c`.
-            return Ok((FileSystem::new(AnyStore::Local(store)), loc.key.trim_start_matches('/').to_string()));
+/// How stores are opened: the `-o` options, `--endpoint`, and (for s3://) the AWS environment.
+struct Opener {
+    pairs: Vec<(String, String)>,
+}
+
+impl Opener {
+    fn new(cli: &Cli) -> Result<Opener> {
+        let mut pairs = Vec::new();
+        for o in &cli.options {
+            let (k, v) = o.split_once('=').ok_or_else(|| Error::invalid_input(format!("-o {o:?}: expected NAME=VALUE")))?;
+            pairs.push((k.trim().to_string(), v.to_string()));
         }
-        Provider::Memory => AnyStore::Memory(MemoryStore::new()),
-        other => return Err(Error::not_supported(format!("{other:?} URLs are not supported by the CLI yet"))),
+        if let Some(e) = &cli.endpoint {
+            pairs.push(("endpoint_url".into(), e.clone()));
+        }
+        Ok(Opener { pairs })
+    }
+
+    /// The store a URL names and the `bucket/key` path inside it.
+    fn open(&self, url: &str) -> Result<(FileSystem<AnyStore>, String)> {
+        let url = if url == "s3:" { "s3://" } else { url };
+        let mut pairs = self.pairs.clone();
+        let loc = Location::parse(url)?;
+        if loc.provider == Provider::S3 {
+            aws_environment(&mut pairs, loc.region.is_some());
+        }
+        let Opened { fs, path } = open_url(url, &StoreOptions::from_pairs(pairs)?)?;
+        Ok((fs, path))
+    }
+}
+
+/// What the AWS CLI reads from the environment, for the options `-o` left unset: keys (unless
+/// anonymous), the region (unless the URL names one), the endpoint.
+fn aws_environment(pairs: &mut Vec<(String, String)>, url_has_region: bool) {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let given: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
+    let has = |k: &str| given.iter().any(|n| n == k);
+    let anon = pairs.iter().any(|(n, v)| n == "anon" && v.eq_ignore_ascii_case("true"));
+    let mut fill = |name: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|_| !has(name)) {
+            pairs.push((name.to_string(), v));
+        }
     };
-    Ok((FileSystem::new(store), path))
+    if !anon
+        && !has("key")
+        && let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+    {
+        fill("key", Some(id));
+        fill("secret", Some(secret));
+        fill("token", var("AWS_SESSION_TOKEN"));
+    }
+    if !url_has_region && !has("client_kwargs.region_name") {
+        fill("region", var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")));
+    }
+    if !has("client_kwargs.endpoint_url") {
+        fill("endpoint_url", var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL")));
+    }
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let ep = cli.endpoint.as_deref();
+    let opener = Opener::new(&cli)?;
     let mut out = std::io::stdout().lock();
     match cli.cmd {
         Cmd::Ls { url, long, recursive } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             let entries = if recursive { fs.find(&path, None, true).await? } else { fs.ls(&path).await? };
             for e in entries {
                 if long {
@@ -156,7 +201,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Info { url } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             let e = fs.info(&path).await?;
             writeln!(out, "name: {}\ntype: {}\nsize: {}", e.name, if e.is_dir() { "directory" } else { "file" }, e.size)?;
             if let Some(m) = e.meta {
@@ -171,56 +216,56 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Cat { url, start, end } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             out.write_all(&fs.cat_file(&path, start, end).await?)?;
         }
         Cmd::Pipe { url } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             let mut data = Vec::new();
             std::io::stdin().read_to_end(&mut data)?;
             let meta = fs.pipe(&path, data.into()).await?;
             writeln!(out, "wrote {} bytes to {path}", meta.size)?;
         }
         Cmd::Put { local, url, recursive } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             fs.put(&local, &path, recursive).await?;
         }
         Cmd::Get { url, local, recursive } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             fs.get(&path, &local, recursive).await?;
         }
         Cmd::Cp { src, dst, recursive } => {
-            let (fs, from, to) = pair(&src, &dst, ep)?;
+            let (fs, from, to) = pair(&opener, &src, &dst)?;
             fs.cp(&from, &to, recursive).await?;
         }
         Cmd::Mv { src, dst, recursive } => {
-            let (fs, from, to) = pair(&src, &dst, ep)?;
+            let (fs, from, to) = pair(&opener, &src, &dst)?;
             fs.mv(&from, &to, recursive).await?;
         }
         Cmd::Rm { url, recursive } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             fs.rm(&path, recursive).await?;
         }
         Cmd::Mkdir { url } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             fs.mkdir(&path, true).await?;
         }
         Cmd::Touch { url } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             fs.touch(&path, true).await?;
         }
         Cmd::Du { url } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             writeln!(out, "{}", fs.du(&path).await?)?;
         }
         Cmd::Glob { pattern } => {
-            let (fs, path) = open(&pattern, ep)?;
+            let (fs, path) = opener.open(&pattern)?;
             for p in fs.glob(&path).await? {
                 writeln!(out, "{p}")?;
             }
         }
         Cmd::Sign { url, expires } => {
-            let (fs, path) = open(&url, ep)?;
+            let (fs, path) = opener.open(&url)?;
             // The user asked for the URL: printing its signature is the point here.
             writeln!(out, "{}", fs.sign(&path, Duration::from_secs(expires))?)?;
         }
@@ -229,9 +274,9 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 /// cp/mv work within one store: both URLs must name the same kind of store.
-fn pair(src: &str, dst: &str, ep: Option<&str>) -> Result<(FileSystem<AnyStore>, String, String)> {
-    let (fs, from) = open(src, ep)?;
-    let (other, to) = open(dst, ep)?;
+fn pair(opener: &Opener, src: &str, dst: &str) -> Result<(FileSystem<AnyStore>, String, String)> {
+    let (fs, from) = opener.open(src)?;
+    let (other, to) = opener.open(dst)?;
     if std::mem::discriminant(fs.store()) != std::mem::discriminant(other.store()) {
         return Err(Error::invalid_input("cp/mv between different stores: use get and put"));
     }

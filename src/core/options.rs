@@ -67,7 +67,14 @@ pub struct StoreOptions {
     pub block_size: Option<u64>,
     /// Part size of multipart writes, in bytes; raised to the store's minimum. Applied by the facade.
     pub part_size: Option<u64>,
+    /// Workarounds an S3-compatible server needs, by name, comma-separated (pailfs's own):
+    /// `head_fails_on_prefixes`, `no_suffix_ranges`, `plain_listing` (keys not URL-encoded in
+    /// listings), or `s3s-fs` for all three. AWS needs none.
+    pub quirks: Vec<String>,
 }
+
+/// The names `quirks` takes.
+const QUIRKS: &[&str] = &["head_fails_on_prefixes", "no_suffix_ranges", "plain_listing", "s3s-fs"];
 
 /// The part of s3fs's `client_kwargs` (arguments of the botocore client) pailfs understands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -207,6 +214,7 @@ const SPECS: &[Spec] = &[
     spec("timeout", Kind::Seconds, CLOUDS),
     spec("block_size", Kind::Count, ANY),
     spec("part_size", Kind::Count, ANY),
+    spec("quirks", Kind::Text, S3),
 ];
 
 /// The keys of `client_kwargs`.
@@ -353,6 +361,17 @@ impl StoreOptions {
             "timeout" => self.timeout = Some(seconds(name, v)?),
             "block_size" => self.block_size = Some(positive(name, count(name, v)?)?),
             "part_size" => self.part_size = Some(positive(name, count(name, v)?)?),
+            "quirks" => {
+                let list = text(name, v)?;
+                let names: Vec<String> = list.split(',').map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
+                if let Some(bad) = names.iter().find(|q| !QUIRKS.contains(&q.as_str())) {
+                    return Err(Error::invalid_input(format!(
+                        "option \"quirks\": unknown {bad:?}; known: {}",
+                        QUIRKS.join(", ")
+                    )));
+                }
+                self.quirks = names;
+            }
             _ => return Err(unknown_error(&[name.to_string()])),
         }
         Ok(())
@@ -379,6 +398,7 @@ impl StoreOptions {
             ("timeout", self.timeout.is_some()),
             ("block_size", self.block_size.is_some()),
             ("part_size", self.part_size.is_some()),
+            ("quirks", !self.quirks.is_empty()),
         ];
         set.into_iter().filter(|(_, on)| *on).map(|(name, _)| name).collect()
     }
@@ -624,6 +644,12 @@ fn resolve_s3(loc: Location, o: &StoreOptions) -> Result<Target> {
             None => S3Config::aws(&region),
         },
     };
+    for q in &o.quirks {
+        let all = q == "s3s-fs";
+        config.quirks.head_fails_on_prefixes |= all || q == "head_fails_on_prefixes";
+        config.quirks.no_suffix_ranges |= all || q == "no_suffix_ranges";
+        config.url_encoded_listing &= !(all || q == "plain_listing");
+    }
     config.requester_pays = match &o.requester_pays {
         RequesterPays::No => false,
         RequesterPays::Yes => true,
@@ -858,8 +884,11 @@ mod tests {
     use super::*;
 
     /// A value of each kind, as JSON.
-    fn sample(kind: Kind) -> Value {
-        match kind {
+    fn sample(spec: &Spec) -> Value {
+        if spec.name == "quirks" {
+            return Value::String("s3s-fs".into());
+        }
+        match spec.kind {
             Kind::Flag | Kind::FlagOrText => Value::Bool(true),
             Kind::Text => Value::String("x".into()),
             Kind::Count | Kind::Seconds => Value::from(3),
@@ -871,14 +900,38 @@ mod tests {
     fn the_table_the_setter_and_given_agree() {
         for s in SPECS {
             let mut map = Map::new();
-            map.insert(s.name.to_string(), sample(s.kind));
+            map.insert(s.name.to_string(), sample(s));
             let o = StoreOptions::from_json(&Value::Object(map)).unwrap_or_else(|e| panic!("{}: {e}", s.name));
             assert_eq!(o.given(), vec![s.name], "{}", s.name);
         }
         // Every field is in the table: all set at once, all reported.
-        let all: Map<String, Value> = SPECS.iter().map(|s| (s.name.to_string(), sample(s.kind))).collect();
+        let all: Map<String, Value> = SPECS.iter().map(|s| (s.name.to_string(), sample(s))).collect();
         let o = StoreOptions::from_json(&Value::Object(all)).unwrap();
         assert_eq!(o.given(), SPECS.iter().map(|s| s.name).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn quirks_are_declared_by_name() {
+        let resolve_with = |q: &str| -> Result<S3Config> {
+            let o = StoreOptions::from_pairs([("quirks".to_string(), q.to_string())])?;
+            match resolve("s3://b/k", &o)? {
+                Target::S3 { config, .. } => Ok(config),
+                _ => unreachable!(),
+            }
+        };
+        let c = resolve_with("s3s-fs").unwrap();
+        assert!(c.quirks.head_fails_on_prefixes && c.quirks.no_suffix_ranges && !c.url_encoded_listing);
+        let c = resolve_with("no_suffix_ranges").unwrap();
+        assert!(!c.quirks.head_fails_on_prefixes && c.quirks.no_suffix_ranges && c.url_encoded_listing);
+        let e = resolve_with("no_suffix_ranges, teapot").unwrap_err();
+        assert!(e.message.contains("\"teapot\"") && e.message.contains("head_fails_on_prefixes"), "{e}");
+        let none = match resolve("s3://b/k", &StoreOptions::default()).unwrap() {
+            Target::S3 { config, .. } => config,
+            _ => unreachable!(),
+        };
+        assert_eq!(none.quirks, crate::core::provider::Quirks::default(), "AWS needs none");
+        let e = resolve("memory://b", &StoreOptions::from_pairs([("quirks".into(), "s3s-fs".into())]).unwrap()).unwrap_err();
+        assert!(e.message.contains("S3"), "{e}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod http;
 #[cfg(feature = "native")]
 pub mod local;
 pub mod memory;
+pub mod open;
 pub mod path;
 pub mod s3;
 pub mod store;

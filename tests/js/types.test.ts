@@ -3,12 +3,12 @@
 // calls that must be rejected, and an accepted one is an error.
 import init, { PailFs, type Entry, type PailfsError, type PailFsOptions } from '../../pkg/web/pailfs.js';
 
-const options: PailFsOptions = { endpoint: 'http://127.0.0.1:9000', accessKeyId: 'k', secretAccessKey: 's', timeoutMs: 1000 };
+const options: PailFsOptions = { endpoint_url: 'http://127.0.0.1:9000', key: 'k', secret: 's', timeout: 1, client_kwargs: { region_name: 'eu-west-1' } };
 
 export async function use(): Promise<void> {
   await init();
   const fs = new PailFs(options);
-  const byUrl: PailFs = PailFs.fromUrl('s3://bucket/prefix', { anonymous: true });
+  const byUrl: PailFs = PailFs.fromUrl('s3://bucket/prefix', { anon: true });
   void byUrl;
   const entries: Entry[] = await fs.ls('bucket');
   const kind: 'file' | 'directory' | undefined = entries[0]?.type;
@@ -34,7 +34,8 @@ export async function use(): Promise<void> {
     const err = e as PailfsError;
     const k: PailfsError['kind'] = err.kind;
     const status: number | null = err.status;
-    void [k, status];
+    const where: [string | null, string | null] = [err.bucket, err.key];
+    void [k, status, where];
   }
   void [kind, size, head, all, put, url, found, there];
 }
@@ -44,6 +45,8 @@ export function misuse(fs: PailFs): void {
   void fs.put('b/k', 42);
   // @ts-expect-error: an unknown option
   void new PailFs({ endpont: 'http://x' });
+  // @ts-expect-error: the old camelCase names are gone
+  void new PailFs({ accessKeyId: 'k' });
   // @ts-expect-error: the signal must be an AbortSignal
   void fs.ls('b', { signal: 'stop' });
 }

@@ -8,10 +8,12 @@ const log = (m) => { document.getElementById('log').textContent += m + '\n'; };
 async function run() {
   await init();
   const fs = new PailFs({
-    endpoint: params.get('endpoint'),
-    accessKeyId: params.get('key'),
-    secretAccessKey: params.get('secret'),
-    timeoutMs: 20000,
+    endpoint_url: params.get('endpoint'),
+    key: params.get('key'),
+    secret: params.get('secret'),
+    timeout: 20,
+    // The server behind the CORS proxy is s3s-fs.
+    quirks: 's3s-fs',
   });
   const steps = [];
   if (params.get('mode') === 'no-cors') {
@@ -55,7 +57,7 @@ async function run() {
 
   // The package in a dedicated web worker, against the same bucket.
   const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
-  const options = { endpoint: params.get('endpoint'), accessKeyId: params.get('key'), secretAccessKey: params.get('secret') };
+  const options = { endpoint_url: params.get('endpoint'), key: params.get('key'), secret: params.get('secret'), quirks: 's3s-fs' };
   const fromWorker = await new Promise((ok, fail) => {
     worker.onmessage = (m) => ok(m.data);
     worker.onerror = (e) => fail(new Error(`worker: ${e.message}`));
