@@ -23,7 +23,9 @@ fuzz-smoke:
 	scripts/fuzz.sh smoke
 
 # Criterion benches against the peers, then the wasm parse in Node against native (BENCHMARKS.md).
-bench: wasm
+bench:
+	scripts/wasm.sh install
+	scripts/wasm.sh bench
 	cargo bench --bench sign -- --warm-up-time 2 --measurement-time 5
 	cargo bench --bench list_parse -- --warm-up-time 2 --measurement-time 5
 	node benches/wasm_parse.mjs

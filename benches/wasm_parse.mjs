@@ -1,5 +1,6 @@
 // The ListObjectsV2 parse compiled to wasm and timed in Node, as a ratio to the same parse
-// native, same page, same machine, same run. Run by `make bench` after `make wasm`.
+// native, same page, same machine, same run. Run by `make bench` after `scripts/wasm.sh bench`
+// (the Node build with the bench's export, pkg/bench).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { parseListingBench } = require('../pkg/node/pailfs.js');
+const { parseListingBench } = require('../pkg/bench/pailfs.js');
 const N = 200;
 const run = (...args) => execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'listing_page', '--', ...args], { encoding: 'utf8' });
 

@@ -6,6 +6,7 @@
 #                             the version in Cargo.lock) unless present
 #   scripts/wasm.sh check     build the library for wasm32 (proves the core has no native deps)
 #   scripts/wasm.sh build     the wasm package: pkg/web (ES module) and pkg/node (CommonJS), sizes printed
+#   scripts/wasm.sh bench     the Node build with the bench-only exports, in pkg/bench (make bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS="rustc-web cargo-web rust-web-src rust-web-llvm lld-22"
@@ -39,14 +40,25 @@ bindgen_version() {
     awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }
 
-build() {
+compile() {
     # Size first (BENCHMARKS.md): a panic traps at once instead of formatting a message (no
     # code path should panic; bad input is a typed error); names and producers are stripped.
     # Debian's binaryen (wasm-opt 108) saves only ~1% more and breaks the externref table.
     RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
         RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/wasm \
         /usr/bin/cargo rustc --lib --no-default-features --profile wasm \
-        --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --crate-type cdylib
+        --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --crate-type cdylib "$@"
+}
+
+# The Node build with the bench's extra exports, in pkg/bench (never shipped).
+bench() {
+    compile --features bench-exports
+    rm -rf pkg/bench
+    wasm-bindgen --target nodejs --out-dir pkg/bench target/wasm/wasm32-unknown-unknown/wasm/pailfs.wasm
+}
+
+build() {
+    compile
     local wasm=target/wasm/wasm32-unknown-unknown/wasm/pailfs.wasm
     rm -rf pkg/web pkg/node
     local strip="--remove-name-section --remove-producers-section"
@@ -73,5 +85,6 @@ case "$cmd" in
     install) install ;;
     check) check "$@" ;;
     build) build ;;
-    *) echo "usage: $0 install|check|build" >&2; exit 2 ;;
+    bench) bench ;;
+    *) echo "usage: $0 install|check|build|bench" >&2; exit 2 ;;
 esac

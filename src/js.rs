@@ -604,7 +604,9 @@ impl PailFs {
 }
 
 /// Diagnostics for the wasm bench: parse a ListObjectsV2 body `iterations` times (the caller
-/// times the call); returns the number of objects in one parse.
+/// times the call); returns the number of objects in one parse. Only in the bench build
+/// (`scripts/wasm.sh bench`, feature `bench-exports`), not in the npm package.
+#[cfg(feature = "bench-exports")]
 #[wasm_bindgen(js_name = parseListingBench)]
 pub fn parse_listing_bench(body: Uint8Array, iterations: u32) -> Result<u32, JsValue> {
     let resp = crate::core::http::Response::new(200, crate::core::http::Headers::new(), body.to_vec());
