@@ -33,7 +33,7 @@ impl ObjectMeta {
 /// What a store can do, so generic code (and the behaviour suite) can adapt honestly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
-    /// Presigned URLs ([`Store::presign`]).
+    /// Presigned URLs ([`Store::presign`](crate::fs::Store::presign)).
     pub presign: bool,
     /// Keys may contain empty segments (`a//b`) and `.`/`..` segments.
     pub any_key: bool,

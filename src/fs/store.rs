@@ -1,7 +1,7 @@
 //! The object-store contract the facade is written against.
 //!
 //! Every backend (memory, file, S3, and later GCS and Azure) looks like buckets of keys. The
-//! facade ([`super::FileSystem`]) turns these few primitives into fsspec semantics: implicit
+//! facade ([`super::facade::FileSystem`]) turns these few primitives into fsspec semantics: implicit
 //! directories, recursive operations, globbing, file objects. A store implements only what
 //! its service does natively; paging, batching and multipart sizing are the facade's or the
 //! core's business.

@@ -1,5 +1,5 @@
-//! S3 as request builders and response parsers: no I/O. `S3Config` is the S3 [`Provider`]
-//! (crate::core::provider::Provider) the shared driver ([`crate::fs::http`]) runs: it builds a
+//! S3 as request builders and response parsers: no I/O. `S3Config` is the S3
+//! [`Provider`](crate::core::provider::Provider) the shared driver ([`crate::fs::http`]) runs: it builds a
 //! request here, signs it with SigV4, sends it through a transport and hands the response back
 //! to the matching parser.
 
