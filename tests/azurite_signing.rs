@@ -11,6 +11,7 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, Duration, Utc};
+use pailfs::core::auth::{Authorizer, Credentials, Presigned, Scheme};
 use pailfs::core::creds::Secret;
 use pailfs::core::http::{Method, Request, encode_unreserved};
 use pailfs::core::sign::azure::{self, AccountSas, SasProtocol, SasResource, ServiceSas};
@@ -323,4 +324,82 @@ async fn wrong_key_and_expired_sas_are_refused() {
     let mut get = az.request(Method::Get, Some(&c), Some(BLOB));
     azure::apply_sas(&mut get, &azure::service_sas(&good, &az.account, &az.key).unwrap()).unwrap();
     expect(&get, send(&get).await, 200);
+}
+
+/// Send a presigned request as its holder would: the URL and the headers, no credentials.
+async fn send_presigned(p: &Presigned, body: &'static str) -> Answer {
+    let client = reqwest::Client::new();
+    let method = reqwest::Method::from_bytes(p.method.as_str().as_bytes()).unwrap();
+    let mut rb = client.request(method, &p.url);
+    for (k, v) in &p.headers {
+        rb = rb.header(k, v);
+    }
+    let resp = rb.body(body).send().await.unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    Answer { status, headers, body: resp.text().await.unwrap_or_default() }
+}
+
+#[tokio::test]
+#[ignore = "needs Azurite: run by make test"]
+async fn authorizer_signs_and_presigns() {
+    let az = azurite();
+    let c = container_name("authz");
+    let key = Credentials::AzureSharedKey { account: az.account.clone(), key: az.key.clone() };
+    let shared = Authorizer::new(Scheme::AzureSharedKey);
+
+    // Shared Key through the seam, re-authorized in place as a retry would be.
+    let mut create = az.request(Method::Put, Some(&c), None).query_param("restype", "container");
+    shared.authorize(&mut create, &key, now() - Duration::seconds(30)).unwrap();
+    shared.authorize(&mut create, &key, now()).unwrap();
+    expect(&create, send(&create).await, 201);
+    az.put_blob(&c, BLOB, BODY).await;
+
+    // Presigned read: the holder has the URL and nothing else.
+    let get = az.request(Method::Get, Some(&c), Some(BLOB)).header("x-ms-version", "2022-11-02");
+    let p = shared.presign(get, &key, now(), std::time::Duration::from_secs(600)).unwrap();
+    assert!(!format!("{p:?}").contains(&az.key.expose()[..12]));
+    let a = send_presigned(&p, "").await;
+    assert_eq!((a.status, a.body.as_str()), (200, BODY), "{p:?}");
+
+    // Presigned upload: create + write on a new blob, with the headers it came with.
+    let put = az
+        .request(Method::Put, Some(&c), Some("up/é.txt"))
+        .header("x-ms-blob-type", "BlockBlob")
+        .header("x-ms-version", "2022-11-02");
+    let p = shared.presign(put, &key, now(), std::time::Duration::from_secs(600)).unwrap();
+    assert_eq!(send_presigned(&p, "uploaded").await.status, 201, "{p:?}");
+    let mut check = az.request(Method::Get, Some(&c), Some("up/é.txt"));
+    az.sign(&mut check);
+    assert_eq!(expect(&check, send(&check).await, 200).body, "uploaded");
+
+    // A read URL cannot write; an expired URL cannot read.
+    let mut as_put =
+        shared.presign(az.request(Method::Get, Some(&c), Some(BLOB)), &key, now(), std::time::Duration::from_secs(600)).unwrap();
+    as_put.method = Method::Put;
+    as_put.headers.push(("x-ms-blob-type".into(), "BlockBlob".into()));
+    assert_eq!(send_presigned(&as_put, "x").await.status, 403);
+    let old = shared
+        .presign(
+            az.request(Method::Get, Some(&c), Some(BLOB)),
+            &key,
+            now() - Duration::hours(2),
+            std::time::Duration::from_secs(3600),
+        )
+        .unwrap();
+    assert_eq!(send_presigned(&old, "").await.status, 403);
+
+    // Presigned delete.
+    let del = az.request(Method::Delete, Some(&c), Some("up/é.txt")).header("x-ms-version", "2022-11-02");
+    let p = shared.presign(del, &key, now(), std::time::Duration::from_secs(600)).unwrap();
+    assert_eq!(send_presigned(&p, "").await.status, 202, "{p:?}");
+
+    // A SAS credential under the SAS scheme, applied twice (a retry) and still valid.
+    let sas = ServiceSas::new(SasResource::Blob { container: c.clone(), blob: BLOB.into() }, "r", now() + Duration::minutes(10));
+    let token = Credentials::AzureSas(Secret::new(azure::service_sas(&sas, &az.account, &az.key).unwrap()));
+    let by_sas = Authorizer::new(Scheme::AzureSas);
+    let mut get = az.request(Method::Get, Some(&c), Some(BLOB));
+    by_sas.authorize(&mut get, &token, now()).unwrap();
+    by_sas.authorize(&mut get, &token, now()).unwrap();
+    assert_eq!(expect(&get, send(&get).await, 200).body, BODY);
 }

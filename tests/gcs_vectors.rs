@@ -1,5 +1,6 @@
 //! GCS V4 signing against Google's cross-language conformance cases (loaded from the shared
-//! vectors folder, never copied), plus HMAC checks built from first principles because no
+//! vectors folder, never copied), through both the signed-URL builder and
+//! `core::auth::Authorizer::presign`, plus HMAC checks built from first principles because no
 //! official GOOG4-HMAC-SHA256 vectors exist.
 
 mod common;
@@ -8,9 +9,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, TimeZone, Utc};
 use hmac::{Hmac, Mac};
-use pailfs::core::creds::{GcsCredentials, Secret};
+use pailfs::core::auth::{Authorizer, Credentials, Scheme, Secret};
 use pailfs::core::http::{Method, Request};
 use pailfs::core::sign::gcs::{self, PolicyCondition, PostPolicyV4Request, UrlStyle, V4SignRequest};
+use pailfs::core::sign::sigv4::{self, GOOG4_HMAC, SignOptions};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -20,9 +22,9 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", p.display()))
 }
 
-fn service_account() -> GcsCredentials {
+fn service_account() -> Credentials {
     let sa = load("test_service_account.not-a-test.json");
-    GcsCredentials::ServiceAccount {
+    Credentials::GcsServiceAccount {
         client_email: sa["client_email"].as_str().expect("client_email").to_string(),
         private_key_pem: Secret::new(sa["private_key"].as_str().expect("private_key")),
     }
@@ -99,6 +101,7 @@ fn signing_v4_conformance() {
     let file = load("v4_signatures.json");
     let cases = file["signingV4Tests"].as_array().expect("signingV4Tests");
     let creds = service_account();
+    let authorizer = Authorizer::new(Scheme::Goog4Hmac { region: gcs::DEFAULT_REGION.into() });
     let mut passed = 0;
     let mut failures = Vec::new();
     for case in cases {
@@ -130,6 +133,20 @@ fn signing_v4_conformance() {
                 }
                 if p.string_to_sign != exp_sts {
                     problems.push(format!("string to sign\n  got:  {:?}\n  want: {:?}", p.string_to_sign, exp_sts));
+                }
+                // The same request as the driver would hold it, presigned through the seam.
+                let mut r = Request::new(method, &p.scheme, &p.host, p.path.clone());
+                for (k, v) in &req.headers {
+                    r.headers.append(k.clone(), v.clone());
+                }
+                r.query = req.query.clone();
+                let expires = std::time::Duration::from_secs(req.expiration_secs);
+                match authorizer.presign(r, &creds, req.time, expires) {
+                    Ok(pre) if pre.url == exp_url && pre.headers.len() == req.headers.len() => {}
+                    Ok(pre) => {
+                        problems.push(format!("Authorizer::presign\n  got:  {} {:?}\n  want: {exp_url}", pre.url, pre.headers))
+                    }
+                    Err(e) => problems.push(format!("Authorizer::presign failed: {e}")),
                 }
             }
             Err(e) => problems.push(format!("v4_parts failed: {e}")),
@@ -235,13 +252,13 @@ fn pkcs1_pem_signs_like_pkcs8() {
     use rsa::RsaPrivateKey;
     use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
     use rsa::pkcs8::DecodePrivateKey;
-    let GcsCredentials::ServiceAccount { client_email, private_key_pem } = service_account() else { unreachable!() };
+    let Credentials::GcsServiceAccount { client_email, private_key_pem } = service_account() else { unreachable!() };
     let key = RsaPrivateKey::from_pkcs8_pem(private_key_pem.expose()).unwrap();
     let pkcs1 = key.to_pkcs1_pem(LineEnding::LF).unwrap();
     let pkcs1_creds =
-        GcsCredentials::ServiceAccount { client_email: client_email.clone(), private_key_pem: Secret::new(pkcs1.as_str()) };
+        Credentials::GcsServiceAccount { client_email: client_email.clone(), private_key_pem: Secret::new(pkcs1.as_str()) };
     // And the form with literal "\n" escapes, as the key sits inside the JSON text.
-    let escaped = GcsCredentials::ServiceAccount {
+    let escaped = Credentials::GcsServiceAccount {
         client_email,
         private_key_pem: Secret::new(private_key_pem.expose().replace('\n', "\\n")),
     };
@@ -298,13 +315,46 @@ fn hmac_signing_key_chain() {
         );
         assert_eq!(hex(&got), k["signing_key_hex"].as_str().unwrap(), "{}", k["source"]);
     }
-    // ...and with GCS's renamed terms gives the library's key.
-    let lib = gcs::hmac_signing_key(&Secret::new(HMAC_SECRET), "20190201", "auto");
+    // ...and with GCS's renamed terms gives the library's key (the SigV4 chain, GOOG4 names).
+    let lib = GOOG4_HMAC.signing_key(HMAC_SECRET, "20190201", "auto", gcs::SERVICE);
     let reference = derive_key("GOOG4", HMAC_SECRET, "20190201", "auto", "storage", "goog4_request");
     assert_eq!(lib.to_vec(), reference);
     // Different date, region or secret: different key.
-    assert_ne!(gcs::hmac_signing_key(&Secret::new(HMAC_SECRET), "20190202", "auto").to_vec(), reference);
-    assert_ne!(gcs::hmac_signing_key(&Secret::new(HMAC_SECRET), "20190201", "us").to_vec(), reference);
+    assert_ne!(GOOG4_HMAC.signing_key(HMAC_SECRET, "20190202", "auto", gcs::SERVICE).to_vec(), reference);
+    assert_ne!(GOOG4_HMAC.signing_key(HMAC_SECRET, "20190201", "us", gcs::SERVICE).to_vec(), reference);
+}
+
+fn hmac_key() -> Credentials {
+    Credentials::GcsHmac { access_id: HMAC_ID.into(), secret: Secret::new(HMAC_SECRET) }
+}
+
+fn goog4() -> Authorizer {
+    Authorizer::new(Scheme::Goog4Hmac { region: "auto".into() })
+}
+
+/// The canonical request of a signed request, recomputed with the engine's public pieces (GCS
+/// signs the wire path as is, like S3).
+fn canonical_request_of(req: &Request) -> (String, String) {
+    let (headers, signed) = sigv4::canonical_headers(&req.headers, &req.host).unwrap();
+    let cr = sigv4::canonical_request(
+        req.method.as_str(),
+        &sigv4::canonical_uri(&req.path, &SignOptions::S3),
+        &sigv4::canonical_query(&req.query),
+        &headers,
+        &signed,
+        req.headers.get("x-goog-content-sha256").unwrap(),
+    );
+    (cr, signed)
+}
+
+/// The Authorization header for `cr`, computed here from the reference key chain.
+fn expected_authorization(cr: &str, signed: &str, datetime: &str) -> String {
+    let date = &datetime[..8];
+    let scope = format!("{date}/auto/storage/goog4_request");
+    let sts = format!("GOOG4-HMAC-SHA256\n{datetime}\n{scope}\n{}", sha256_hex(cr));
+    let key = derive_key("GOOG4", HMAC_SECRET, date, "auto", "storage", "goog4_request");
+    let sig = hex(&hmac256(&key, sts.as_bytes()));
+    format!("GOOG4-HMAC-SHA256 Credential={HMAC_ID}/{scope}, SignedHeaders={signed}, Signature={sig}")
 }
 
 #[test]
@@ -315,7 +365,7 @@ fn hmac_header_signing_layout() {
         .header("User-Agent", "pailfs-test")
         .query_param("uploadId", "u/1")
         .with_body("hello");
-    gcs::sign_hmac(&mut req, HMAC_ID, &Secret::new(HMAC_SECRET), t0()).unwrap();
+    goog4().authorize(&mut req, &hmac_key(), t0()).unwrap();
 
     let body_sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     assert_eq!(req.headers.get("x-goog-date"), Some("20190201T090000Z"));
@@ -328,42 +378,37 @@ fn hmac_header_signing_layout() {
          x-goog-date:20190201T090000Z\nx-goog-meta-note:two words\n\n\
          content-type;host;x-goog-content-sha256;x-goog-date;x-goog-meta-note\n{body_sha}"
     );
-    let (cr, signed) = gcs::hmac_canonical_request(&req).unwrap();
+    let (cr, signed) = canonical_request_of(&req);
     assert_eq!(cr, expected_cr);
     assert_eq!(signed, "content-type;host;x-goog-content-sha256;x-goog-date;x-goog-meta-note");
-
-    let sts = format!("GOOG4-HMAC-SHA256\n20190201T090000Z\n20190201/auto/storage/goog4_request\n{}", sha256_hex(&expected_cr));
-    let key = derive_key("GOOG4", HMAC_SECRET, "20190201", "auto", "storage", "goog4_request");
-    let sig = hex(&hmac256(&key, sts.as_bytes()));
-    assert_eq!(
-        req.headers.get("authorization").unwrap(),
-        format!(
-            "GOOG4-HMAC-SHA256 Credential={HMAC_ID}/20190201/auto/storage/goog4_request, \
-             SignedHeaders=content-type;host;x-goog-content-sha256;x-goog-date;x-goog-meta-note, Signature={sig}"
-        )
-    );
+    let auth = expected_authorization(&expected_cr, &signed, "20190201T090000Z");
+    assert_eq!(req.headers.get("authorization").unwrap(), auth);
     // The Debug form of the signed request hides the signature.
-    assert!(!format!("{req:?}").contains(&sig));
+    let sig = auth.rsplit("Signature=").next().unwrap();
+    assert!(!format!("{req:?}").contains(sig));
 
     // Signing again (a retry later on) replaces the date and signature, not duplicates them.
-    gcs::sign_hmac(&mut req, HMAC_ID, &Secret::new(HMAC_SECRET), t0() + chrono::Duration::seconds(60)).unwrap();
+    goog4().authorize(&mut req, &hmac_key(), t0() + chrono::Duration::seconds(60)).unwrap();
     assert_eq!(req.headers.get_all("authorization").count(), 1);
     assert_eq!(req.headers.get("x-goog-date"), Some("20190201T090100Z"));
+    let (cr, signed) = canonical_request_of(&req);
+    assert_eq!(req.headers.get("authorization").unwrap(), expected_authorization(&cr, &signed, "20190201T090100Z"));
 }
 
 #[test]
 fn hmac_header_signing_keeps_a_preset_payload_hash() {
     let mut req =
         Request::new(Method::Put, "https", "storage.googleapis.com", "/b/o").header("x-goog-content-sha256", "UNSIGNED-PAYLOAD");
-    gcs::sign_hmac(&mut req, HMAC_ID, &Secret::new(HMAC_SECRET), t0()).unwrap();
-    let (cr, _) = gcs::hmac_canonical_request(&req).unwrap();
+    goog4().authorize(&mut req, &hmac_key(), t0()).unwrap();
+    let (cr, signed) = canonical_request_of(&req);
     assert!(cr.ends_with("\nUNSIGNED-PAYLOAD"), "{cr}");
     assert!(cr.starts_with("PUT\n/b/o\n\n"), "{cr}");
+    assert_eq!(req.headers.get("authorization").unwrap(), expected_authorization(&cr, &signed, "20190201T090000Z"));
 }
 
 #[test]
 fn hmac_signed_url() {
-    let creds = GcsCredentials::Hmac { access_id: HMAC_ID.into(), secret: Secret::new(HMAC_SECRET) };
+    let creds = hmac_key();
     let req =
         V4SignRequest::new(Method::Get, "test-bucket", Some("folder/test object"), t0(), 3600).with_header("X-Goog-Meta-A", "1");
     let cred = format!("{HMAC_ID}%2F20190201%2Fauto%2Fstorage%2Fgoog4_request");
@@ -390,7 +435,7 @@ fn hmac_signed_url() {
 
 #[test]
 fn hmac_post_policy_signs_the_base64_policy() {
-    let creds = GcsCredentials::Hmac { access_id: HMAC_ID.into(), secret: Secret::new(HMAC_SECRET) };
+    let creds = hmac_key();
     let req = PostPolicyV4Request::new("test-bucket", "up/é.txt", t0(), 600);
     let p = gcs::post_policy_v4(&req, &creds).unwrap();
     assert_eq!(p.url, "https://storage.googleapis.com/test-bucket/");

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use pailfs::core::auth::{Authorizer, AwsContainerCredentials, CredentialCache, CredentialStep, Credentials, Scheme, Secret};
 use pailfs::core::creds::AwsCredentials;
-use pailfs::core::http::{Method, Request};
+use pailfs::core::http::{Headers, Method, Request, Response};
 use pailfs::core::retry::RetryPolicy;
 use pailfs::core::s3::S3Config;
 use pailfs::core::sign::sigv4::{Payload, SignOptions, Signer, SigningParams};
@@ -105,6 +106,61 @@ fn credentials_signers_and_signed_requests_redact() {
     }
     let err = signer.presign(&mut pre.clone(), &params, Duration::from_secs(10 * 24 * 3600), Payload::Unsigned).unwrap_err();
     assert_clean("presign error", &format!("{err} {err:?}"), &sigs);
+}
+
+#[test]
+fn the_authorization_seam_redacts() {
+    let now = "2024-01-01T00:00:00Z".parse().unwrap();
+    let kinds = [
+        Credentials::Aws(creds()),
+        Credentials::GcsHmac { access_id: "GOOG1VISIBLE".into(), secret: Secret::new(SECRET) },
+        Credentials::GcsServiceAccount { client_email: "a@b".into(), private_key_pem: Secret::new(SECRET) },
+        Credentials::Bearer(Secret::new(TOKEN)),
+        Credentials::AzureSharedKey { account: "acct".into(), key: Secret::new(SECRET) },
+        Credentials::AzureSas(Secret::new(format!("sv=2022-11-02&sp=r&se=2030-01-01&sig={TOKEN}"))),
+        Credentials::AzureSas(Secret::new(TOKEN)), // not a SAS at all: refused, not printed
+    ];
+    for c in &kinds {
+        assert_clean("credentials", &format!("{c:?}"), &[]);
+        // Every scheme, fitting or not: the signed request, the presigned URL, and the errors.
+        for scheme in [
+            Scheme::SigV4 { region: "us-east-1".into(), service: "s3".into(), sign_payload: true },
+            Scheme::Goog4Hmac { region: "auto".into() },
+            Scheme::Bearer,
+            Scheme::AzureSharedKey,
+            Scheme::AzureSas,
+        ] {
+            let a = Authorizer::new(scheme);
+            let mut req = Request::new(Method::Get, "https", "acct.blob.core.windows.net", "/c/k");
+            match a.authorize(&mut req, c, now) {
+                Ok(()) => assert_clean("authorized request", &format!("{req:?} {}", req.redacted_url()), &[]),
+                Err(e) => assert_clean("authorize error", &format!("{e} {e:?}"), &[]),
+            }
+            let req = Request::new(Method::Get, "https", "acct.blob.core.windows.net", "/c/k");
+            match a.presign(req, c, now, Duration::from_secs(60)) {
+                Ok(p) => {
+                    let sig = p.url.rsplit('=').next().unwrap().to_string();
+                    assert_clean("presigned", &format!("{p:?}"), &[sig]);
+                }
+                Err(e) => assert_clean("presign error", &format!("{e} {e:?}"), &[]),
+            }
+            assert_clean("authorizer", &format!("{a:?}"), &[]);
+        }
+    }
+
+    // The refreshing cache: its provider's token, the fetched keys, refusals that echo them.
+    let provider = AwsContainerCredentials::full("http://127.0.0.1:9/creds", Some(Secret::new(TOKEN))).unwrap();
+    let cache = CredentialCache::refreshing(Box::new(provider), pailfs::core::auth::DEFAULT_EARLY);
+    let CredentialStep::Fetch(fetch) = cache.step(now).unwrap() else { panic!("an empty cache fetches") };
+    assert_clean("credential fetch", &format!("{fetch:?} {cache:?}"), &[]);
+    let echo = format!("{{\"AccessKeyId\":\"AKIDVISIBLE\",\"SecretAccessKey\":\"{SECRET}\",\"Token\":\"{TOKEN}\"}}");
+    for resp in [Response::new(403, Headers::new(), echo.clone()), Response::new(200, Headers::new(), echo.clone())] {
+        let e = cache.feed(&resp, now).unwrap_err();
+        assert_clean("credential refusal", &format!("{e} {e:?}"), &[]);
+    }
+    let good = format!("{}, \"Expiration\":\"2024-01-01T06:00:00Z\"}}", echo.trim_end_matches('}'));
+    let fed = cache.feed(&Response::new(200, Headers::new(), good), now).unwrap();
+    assert_clean("fetched credentials", &format!("{fed:?} {cache:?}"), &[]);
 }
 
 #[tokio::test]

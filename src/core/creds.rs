@@ -1,9 +1,21 @@
-//! Credentials as plain values. The core never reads them from the environment or a file;
-//! callers (the facade, the CLI, the JS and Python bindings) hand them in.
+//! Credentials as plain values, and the cache that keeps refreshable ones fresh.
+//!
+//! The core never reads credentials from the environment or a file: callers (the facade, the
+//! CLI, the JS and Python bindings) hand them in, or a [`CredentialProvider`] says which request
+//! fetches them and how to read the answer, and the driver sends that request on whatever
+//! transport it has. [`CredentialCache`] decides, from the time it is given, when to fetch.
 //!
 //! Every secret is a [`Secret`], which prints as `<redacted>` in Debug and Display.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::{Method, Request, Response};
 
 /// A secret string that never prints.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -64,53 +76,570 @@ impl AwsCredentials {
     }
 }
 
-/// Google Cloud Storage credentials.
+/// Credentials of any scheme, as values. Names and ids print; secrets are [`Secret`]s.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GcsCredentials {
-    /// An OAuth2 access token, sent as `Authorization: Bearer`.
+pub enum Credentials {
+    /// AWS (and S3-compatible) keys.
+    Aws(AwsCredentials),
+    /// A GCS HMAC key pair, for the XML API (`GOOG4-HMAC-SHA256`).
+    GcsHmac { access_id: String, secret: Secret },
+    /// A GCS service account: client email plus a PEM RSA private key, for V4 signed URLs.
+    GcsServiceAccount { client_email: String, private_key_pem: Secret },
+    /// An OAuth2 access token (GCS, Azure Entra ID), sent as `Authorization: Bearer`.
     Bearer(Secret),
-    /// An HMAC key pair for the XML API (`GOOG4-HMAC-SHA256`).
-    Hmac {
-        access_id: String,
-        secret: Secret,
-    },
-    /// A service account: client email plus a PEM RSA private key, for V4 signed URLs.
-    ServiceAccount {
-        client_email: String,
-        private_key_pem: Secret,
-    },
+    /// An Azure storage account name and its base64 account key.
+    AzureSharedKey { account: String, key: Secret },
+    /// A ready Azure SAS token (the query string, without leading `?`).
+    AzureSas(Secret),
+    /// No credentials: requests go unsigned (public buckets and containers).
     Anonymous,
 }
 
-/// Azure Storage credentials.
+impl Credentials {
+    /// What kind of credential this is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credentials::Aws(_) => "AWS keys",
+            Credentials::GcsHmac { .. } => "a GCS HMAC key",
+            Credentials::GcsServiceAccount { .. } => "a GCS service account",
+            Credentials::Bearer(_) => "a bearer token",
+            Credentials::AzureSharedKey { .. } => "an Azure account key",
+            Credentials::AzureSas(_) => "an Azure SAS token",
+            Credentials::Anonymous => "anonymous access",
+        }
+    }
+}
+
+impl From<AwsCredentials> for Credentials {
+    fn from(c: AwsCredentials) -> Self {
+        Credentials::Aws(c)
+    }
+}
+
+/// Credentials that came with an expiry (`None` = never expires).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AzureCredentials {
-    /// The account name and its base64 account key, for SharedKey signing and SAS creation.
-    SharedKey {
-        account: String,
-        key: Secret,
-    },
-    /// A ready SAS token (the query string, without leading `?`).
-    Sas(Secret),
-    /// An OAuth2 access token, sent as `Authorization: Bearer`.
-    Bearer(Secret),
-    Anonymous,
+pub struct Expiring {
+    pub credentials: Credentials,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// Where refreshable credentials come from. Fetching them is itself a [`Request`] the core
+/// builds and a [`Response`] it parses, so it runs on every transport and is tested without a
+/// network. Debug must not print secrets: errors name the provider by it.
+pub trait CredentialProvider: Send + Sync + fmt::Debug {
+    fn request(&self, now: DateTime<Utc>) -> Result<Request>;
+    /// Read a successful (2xx) answer; [`CredentialCache::feed`] turns other statuses into errors.
+    fn parse(&self, resp: &Response, now: DateTime<Utc>) -> Result<Expiring>;
+}
+
+/// How long before expiry credentials are refreshed, unless told otherwise.
+pub const DEFAULT_EARLY: Duration = Duration::from_secs(5 * 60);
+/// A refresh handed out and neither fed nor failed within this time was probably dropped
+/// (its operation cancelled): another caller may try.
+const REFRESH_LEASE: TimeDelta = TimeDelta::seconds(30);
+/// After a failed refresh of a credential still in use, wait this long before the next try.
+const RETRY_AFTER_FAILURE: TimeDelta = TimeDelta::seconds(10);
+
+/// What the driver does before an attempt.
+#[derive(Debug)]
+pub enum CredentialStep {
+    /// Sign with these.
+    Ready(Arc<Credentials>),
+    /// Send this request first and [`CredentialCache::feed`] its answer (or report its failure
+    /// with [`CredentialCache::fetch_failed`]); either gives the credentials to sign with.
+    Fetch(Request),
+}
+
+/// The credentials cache the driver asks before every attempt, driven by the clock it is given.
+/// `Send + Sync` and cheap to share (hold it in an `Arc`).
+///
+/// With a provider, [`step`](Self::step) answers:
+/// - `Ready` while the credential is fresh (more than `early` before its expiry);
+/// - `Fetch` when there is none, it has expired, or it was [invalidated](Self::invalidate):
+///   there is nothing to sign with, so every caller is told to fetch;
+/// - inside the `early` window, `Fetch` to one caller at a time and `Ready` (the old,
+///   still-valid credential) to the others. If that refresh fails, the credential stays in use
+///   until it really expires ([`fetch_failed`](Self::fetch_failed) hands it back) and the next
+///   try comes a few seconds later: a flaky token endpoint does not stop a long job whose token
+///   is still good, and does not get hammered either.
+pub struct CredentialCache {
+    source: Source,
+    early: TimeDelta,
+    state: Mutex<State>,
+}
+
+enum Source {
+    Fixed(Arc<Credentials>),
+    Provider(Box<dyn CredentialProvider>),
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<(Arc<Credentials>, Option<DateTime<Utc>>)>,
+    /// When the pending refresh was handed out.
+    refreshing_since: Option<DateTime<Utc>>,
+    last_failure: Option<DateTime<Utc>>,
+}
+
+impl State {
+    /// The current credential unless it has expired.
+    fn valid(&self, now: DateTime<Utc>) -> Option<&Arc<Credentials>> {
+        self.current.as_ref().filter(|(_, exp)| exp.is_none_or(|e| now < e)).map(|(c, _)| c)
+    }
+}
+
+impl CredentialCache {
+    pub fn fixed(c: Credentials) -> Self {
+        CredentialCache { source: Source::Fixed(Arc::new(c)), early: TimeDelta::zero(), state: Mutex::default() }
+    }
+
+    /// Credentials from `p`, refreshed `early` before they expire ([`DEFAULT_EARLY`] is usual).
+    pub fn refreshing(p: Box<dyn CredentialProvider>, early: Duration) -> Self {
+        let early = TimeDelta::from_std(early).unwrap_or(TimeDelta::MAX);
+        CredentialCache { source: Source::Provider(p), early, state: Mutex::default() }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What to do before the next attempt: see the type's documentation.
+    pub fn step(&self, now: DateTime<Utc>) -> Result<CredentialStep> {
+        let p = match &self.source {
+            Source::Fixed(c) => return Ok(CredentialStep::Ready(c.clone())),
+            Source::Provider(p) => p,
+        };
+        let mut st = self.state();
+        if let Some((c, expires)) = &st.current
+            && expires.is_none_or(|e| now < e)
+        {
+            let due = expires.is_some_and(|e| e.checked_sub_signed(self.early).is_none_or(|t| now >= t));
+            let leased = st.refreshing_since.is_some_and(|t| now < t + REFRESH_LEASE);
+            let backing_off = st.last_failure.is_some_and(|t| now < t + RETRY_AFTER_FAILURE);
+            if !due || leased || backing_off {
+                return Ok(CredentialStep::Ready(c.clone()));
+            }
+        }
+        st.refreshing_since = Some(now);
+        drop(st);
+        p.request(now).map(CredentialStep::Fetch).inspect_err(|_| self.state().refreshing_since = None)
+    }
+
+    /// Read the answer to a `Fetch` and keep the credentials it holds. A non-2xx answer is an
+    /// error naming the provider (`PermissionDenied` for 401/403); so is an unreadable body or
+    /// a credential that expired before it arrived. After an error, [`fetch_failed`]
+    /// (Self::fetch_failed) says whether the previous credential can still be used.
+    pub fn feed(&self, resp: &Response, now: DateTime<Utc>) -> Result<Arc<Credentials>> {
+        let Source::Provider(p) = &self.source else {
+            return Err(Error::invalid_input("fixed credentials are never fetched"));
+        };
+        let parsed = if resp.is_success() {
+            p.parse(resp, now).and_then(|e| match e.expires {
+                Some(t) if t <= now => Err(Error::invalid_response(format!(
+                    "the credentials expired at {t}, before they arrived (is the clock right?)"
+                ))),
+                _ => Ok(e),
+            })
+        } else {
+            Err(status_error(resp.status))
+        };
+        let mut st = self.state();
+        st.refreshing_since = None;
+        match parsed {
+            Ok(e) => {
+                let c = Arc::new(e.credentials);
+                st.current = Some((c.clone(), e.expires));
+                st.last_failure = None;
+                Ok(c)
+            }
+            Err(e) => {
+                st.last_failure = Some(now);
+                Err(e.context(format_args!("credential provider {p:?}")))
+            }
+        }
+    }
+
+    /// The fetch a `Fetch` asked for failed (on the wire, or [`feed`](Self::feed) refused its
+    /// answer): the previous credential if it is still valid, else `err`.
+    pub fn fetch_failed(&self, err: Error, now: DateTime<Utc>) -> Result<Arc<Credentials>> {
+        let mut st = self.state();
+        st.refreshing_since = None;
+        st.last_failure = Some(now);
+        st.valid(now).cloned().ok_or(err)
+    }
+
+    /// The service refused the credential as expired (`ExpiredToken`, a 401 `invalid_token`):
+    /// forget it, so the next [`step`](Self::step) fetches. No effect on fixed credentials.
+    pub fn invalidate(&self) {
+        *self.state() = State::default();
+    }
+
+    /// Whether this cache fetches credentials (built by [`refreshing`](Self::refreshing)): only
+    /// then is an expired-token answer worth [`invalidate`](Self::invalidate) and a retry.
+    pub fn is_refreshing(&self) -> bool {
+        matches!(self.source, Source::Provider(_))
+    }
+}
+
+fn status_error(status: u16) -> Error {
+    let (kind, retryable) = match status {
+        401 | 403 => (ErrorKind::PermissionDenied, false),
+        408 | 429 | 500..=599 => (ErrorKind::Service, true),
+        _ => (ErrorKind::Service, false),
+    };
+    Error::new(kind, format!("answered HTTP {status}")).with_status(status).retryable(retryable)
+}
+
+impl fmt::Debug for CredentialCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("CredentialCache");
+        match &self.source {
+            Source::Fixed(c) => d.field("fixed", &c.kind()),
+            Source::Provider(p) => d.field("provider", p).field("early", &self.early),
+        };
+        let st = self.state();
+        d.field("expires", &st.current.as_ref().map(|(_, e)| *e)).finish_non_exhaustive()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS container credentials
+
+/// The ECS task-role endpoint that `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` is relative to.
+pub const ECS_CREDENTIALS_HOST: &str = "169.254.170.2";
+
+/// AWS container credentials (ECS task roles, EKS Pod Identity): a GET of a local endpoint,
+/// with an optional `Authorization` token, answering
+/// `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`.
+#[derive(Clone)]
+pub struct AwsContainerCredentials {
+    pub scheme: String,
+    /// Host with optional `:port`.
+    pub host: String,
+    /// Encoded path.
+    pub path: String,
+    /// Decoded query parameters.
+    pub query: Vec<(String, String)>,
+    /// Sent as `Authorization` (`AWS_CONTAINER_AUTHORIZATION_TOKEN`, or the contents of
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`).
+    pub auth_token: Option<Secret>,
+}
+
+impl AwsContainerCredentials {
+    /// ECS: `http://169.254.170.2` + `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
+    pub fn relative(relative_uri: &str, auth_token: Option<Secret>) -> Result<Self> {
+        if !relative_uri.starts_with('/') {
+            return Err(Error::invalid_input("the container credentials relative URI must start with '/'"));
+        }
+        Self::from_url(&format!("http://{ECS_CREDENTIALS_HOST}{relative_uri}"), auth_token)
+    }
+
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity: `http://169.254.170.23/v1/credentials`).
+    /// As in the AWS SDKs, plain `http` is allowed only to loopback and the ECS/EKS link-local
+    /// addresses, so the token and the keys never cross a network in the clear.
+    pub fn full(uri: &str, auth_token: Option<Secret>) -> Result<Self> {
+        let c = Self::from_url(uri, auth_token)?;
+        if c.scheme == "http" && !is_container_host(&c.host) {
+            return Err(Error::invalid_input(format!(
+                "container credentials over plain http go to loopback, {ECS_CREDENTIALS_HOST}, 169.254.170.23 or \
+                 [fd00:ec2::23] only, not {}",
+                c.host
+            )));
+        }
+        Ok(c)
+    }
+
+    fn from_url(uri: &str, auth_token: Option<Secret>) -> Result<Self> {
+        let url = url::Url::parse(uri).map_err(|e| Error::invalid_input(format!("container credentials URI: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::invalid_input("container credentials URI must be http or https"));
+        }
+        let host = url.host_str().ok_or_else(|| Error::invalid_input("container credentials URI has no host"))?;
+        if let Some(t) = &auth_token
+            && t.expose().contains(['\r', '\n'])
+        {
+            return Err(Error::invalid_input("the container authorization token holds a line break"));
+        }
+        Ok(AwsContainerCredentials {
+            scheme: url.scheme().to_string(),
+            host: match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            },
+            path: url.path().to_string(),
+            query: url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            auth_token,
+        })
+    }
+}
+
+/// Loopback or one of the container credential endpoints (`host` may carry a port).
+fn is_container_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ["169.254.170.2", "169.254.170.23", "fd00:ec2::23"].iter().any(|a| a.parse() == Ok(ip)),
+        Err(_) => false,
+    }
+}
+
+impl fmt::Debug for AwsContainerCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsContainerCredentials")
+            .field("url", &format_args!("{}://{}{}", self.scheme, self.host, self.path))
+            .field("auth_token", &self.auth_token)
+            .finish()
+    }
+}
+
+impl CredentialProvider for AwsContainerCredentials {
+    fn request(&self, _now: DateTime<Utc>) -> Result<Request> {
+        let mut r = Request::new(Method::Get, &self.scheme, &self.host, self.path.clone()).header("Accept", "application/json");
+        r.query = self.query.clone();
+        if let Some(t) = &self.auth_token {
+            r.headers.set("Authorization", t.expose());
+        }
+        Ok(r)
+    }
+
+    fn parse(&self, resp: &Response, _now: DateTime<Utc>) -> Result<Expiring> {
+        // Messages name fields, never values: the body holds the secret.
+        let json: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+            Error::invalid_response(format!("container credentials are not JSON (line {}, column {})", e.line(), e.column()))
+        })?;
+        let obj = json.as_object().ok_or_else(|| Error::invalid_response("container credentials are not a JSON object"))?;
+        let field = |name: &str| {
+            obj.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| {
+                Error::invalid_response(format!("container credentials: {name} is missing, empty or not a string"))
+            })
+        };
+        let (id, secret, token, expiration) =
+            (field("AccessKeyId")?, field("SecretAccessKey")?, field("Token")?, field("Expiration")?);
+        let expires = DateTime::parse_from_rfc3339(expiration).map_err(|_| {
+            let shown = if expiration.len() <= 40 { format!(" {expiration:?}") } else { String::new() };
+            Error::invalid_response(format!("container credentials: Expiration{shown} is not an RFC 3339 timestamp"))
+        })?;
+        Ok(Expiring {
+            credentials: Credentials::Aws(AwsCredentials::new(id, secret).with_session_token(token)),
+            expires: Some(expires.with_timezone(&Utc)),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::http::Headers;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
+    const AUTH: &str = "eks-pod-identity-auth-token-value";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn body(expiration: &str) -> String {
+        format!(
+            r#"{{"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"{SECRET}","Token":"{TOKEN}","Expiration":"{expiration}","RoleArn":"arn:aws:iam::1:role/r"}}"#
+        )
+    }
+
+    fn ok(body: impl Into<bytes::Bytes>) -> Response {
+        Response::new(200, Headers::new(), body)
+    }
+
+    fn provider() -> AwsContainerCredentials {
+        AwsContainerCredentials::full("http://169.254.170.23/v1/credentials", Some(AUTH.into())).unwrap()
+    }
+
+    fn cache() -> CredentialCache {
+        CredentialCache::refreshing(Box::new(provider()), DEFAULT_EARLY)
+    }
+
+    fn is_fetch(step: CredentialStep) -> bool {
+        matches!(step, CredentialStep::Fetch(_))
+    }
+
+    /// A cache holding credentials that expire at noon.
+    fn primed() -> (CredentialCache, DateTime<Utc>) {
+        let c = cache();
+        let now = t("2024-01-01T11:00:00Z");
+        assert!(is_fetch(c.step(now).unwrap()), "empty: fetch");
+        c.feed(&ok(body("2024-01-01T12:00:00Z")), now).unwrap();
+        (c, now)
+    }
+
+    fn assert_clean(shown: &str) {
+        for s in [SECRET, TOKEN, AUTH] {
+            assert!(!shown.contains(s), "leaks {s}: {shown}");
+        }
+    }
 
     #[test]
     fn secrets_never_print() {
-        let c = AwsCredentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-            .with_session_token("FQoGZXIvYXdzEXAMPLETOKEN");
+        let c = AwsCredentials::new("AKIDEXAMPLE", SECRET).with_session_token(TOKEN);
         let s = format!("{c:?}");
-        assert!(!s.contains("wJalr"), "{s}");
-        assert!(!s.contains("FQoGZ"), "{s}");
+        assert_clean(&s);
         assert!(s.contains("AKIDEXAMPLE"));
-        let a = AzureCredentials::SharedKey { account: "acct".into(), key: Secret::new("c2VjcmV0") };
+        let a = Credentials::AzureSharedKey { account: "acct".into(), key: Secret::new("c2VjcmV0") };
         assert!(!format!("{a:?}").contains("c2VjcmV0"));
         assert_eq!(format!("{}", Secret::new("x")), "<redacted>");
+        let (cache, _) = primed();
+        assert_clean(&format!("{cache:?} {:?} {:?}", provider(), provider().request(t("2024-01-01T00:00:00Z")).unwrap()));
+    }
+
+    #[test]
+    fn fixed_credentials_are_always_ready() {
+        let c = CredentialCache::fixed(Credentials::Anonymous);
+        assert!(!c.is_refreshing());
+        assert!(matches!(c.step(t("2100-01-01T00:00:00Z")).unwrap(), CredentialStep::Ready(a) if *a == Credentials::Anonymous));
+        c.invalidate();
+        assert!(matches!(c.step(t("2100-01-01T00:00:00Z")).unwrap(), CredentialStep::Ready(_)));
+        assert_eq!(c.feed(&ok("{}"), t("2100-01-01T00:00:00Z")).unwrap_err().kind, ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn fresh_credentials_are_ready_without_a_fetch() {
+        let (c, now) = primed();
+        assert!(c.is_refreshing());
+        for later in [now, t("2024-01-01T11:54:59Z")] {
+            match c.step(later).unwrap() {
+                CredentialStep::Ready(a) => {
+                    let Credentials::Aws(a) = &*a else { panic!("{a:?}") };
+                    assert_eq!(a.access_key_id, "ASIAEXAMPLE");
+                    assert_eq!(a.session_token.as_ref().unwrap().expose(), TOKEN);
+                }
+                CredentialStep::Fetch(r) => panic!("fetch while fresh: {r:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn within_the_window_one_caller_refreshes_the_others_keep_going() {
+        let (c, _) = primed();
+        let now = t("2024-01-01T11:56:00Z");
+        assert!(is_fetch(c.step(now).unwrap()), "inside the 5-minute window");
+        assert!(!is_fetch(c.step(now).unwrap()), "a refresh is under way: the old credential serves");
+        c.feed(&ok(body("2024-01-01T13:00:00Z")), now).unwrap();
+        assert!(!is_fetch(c.step(t("2024-01-01T12:30:00Z")).unwrap()), "refreshed");
+    }
+
+    #[test]
+    fn a_refresh_that_never_reports_back_is_handed_out_again() {
+        let (c, _) = primed();
+        assert!(is_fetch(c.step(t("2024-01-01T11:56:00Z")).unwrap()));
+        assert!(!is_fetch(c.step(t("2024-01-01T11:56:29Z")).unwrap()));
+        assert!(is_fetch(c.step(t("2024-01-01T11:56:30Z")).unwrap()), "the lease ran out");
+    }
+
+    #[test]
+    fn expired_or_invalidated_credentials_are_fetched_by_everyone() {
+        let (c, _) = primed();
+        let now = t("2024-01-01T12:00:00Z");
+        assert!(is_fetch(c.step(now).unwrap()));
+        assert!(is_fetch(c.step(now).unwrap()), "nothing to sign with: every caller fetches");
+        let (c, now) = primed();
+        c.invalidate();
+        assert!(is_fetch(c.step(now).unwrap()));
+        assert!(c.fetch_failed(Error::new(ErrorKind::Io, "refused"), now).is_err(), "an invalidated credential is not reused");
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_a_valid_credential() {
+        let (c, _) = primed();
+        let now = t("2024-01-01T11:58:00Z");
+        assert!(is_fetch(c.step(now).unwrap()));
+        let e = c.feed(&Response::new(503, Headers::new(), "busy"), now).unwrap_err();
+        assert!(e.retryable && e.kind == ErrorKind::Service, "{e}");
+        let kept = c.fetch_failed(e, now).unwrap();
+        assert!(matches!(&*kept, Credentials::Aws(a) if a.access_key_id == "ASIAEXAMPLE"));
+        // Backing off: the next few seconds use the old credential without asking again.
+        assert!(!is_fetch(c.step(t("2024-01-01T11:58:05Z")).unwrap()));
+        assert!(is_fetch(c.step(t("2024-01-01T11:58:10Z")).unwrap()));
+        // A transport failure goes the same way.
+        assert!(c.fetch_failed(Error::new(ErrorKind::Timeout, "timed out"), t("2024-01-01T11:58:11Z")).is_ok());
+        // Once it has expired, the failure is the answer.
+        let late = t("2024-01-01T12:00:01Z");
+        assert!(is_fetch(c.step(late).unwrap()));
+        assert_eq!(c.fetch_failed(Error::new(ErrorKind::Timeout, "timed out"), late).unwrap_err().kind, ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn refusals_are_typed_and_name_the_provider() {
+        let c = cache();
+        let now = t("2024-01-01T11:00:00Z");
+        for (status, kind) in [(401, ErrorKind::PermissionDenied), (403, ErrorKind::PermissionDenied), (404, ErrorKind::Service)]
+        {
+            let e = c.feed(&Response::new(status, Headers::new(), format!("{SECRET} {TOKEN}")), now).unwrap_err();
+            assert_eq!((e.kind, e.status), (kind, Some(status)));
+            assert!(e.message.contains("169.254.170.23"), "{e}");
+            assert_clean(&format!("{e} {e:?}"));
+        }
+        let e = c.feed(&ok(body("2024-01-01T10:00:00Z")), now).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse);
+        assert!(e.message.contains("before they arrived"), "{e}");
+        assert_clean(&format!("{e}"));
+    }
+
+    #[test]
+    fn container_answers_are_parsed_strictly() {
+        let p = provider();
+        let now = t("2024-01-01T11:00:00Z");
+        let e = p.parse(&ok(body("2024-01-01T12:00:00+01:00")), now).unwrap();
+        assert_eq!(e.expires, Some(t("2024-01-01T11:00:00Z")));
+        let full = body("2024-01-01T12:00:00Z");
+        let cases: Vec<(String, &str)> = vec![
+            (format!("{full}x"), "not JSON"),
+            ("[1]".into(), "not a JSON object"),
+            (full.replace("\"AccessKeyId\"", "\"AccessKey\""), "AccessKeyId is missing"),
+            (full.replace(&format!("\"{SECRET}\""), "17"), "SecretAccessKey is missing"),
+            (full.replace("\"Token\"", "\"Tok\""), "Token is missing"),
+            (full.replace("2024-01-01T12:00:00Z", ""), "Expiration is missing"),
+            (full.replace("2024-01-01T12:00:00Z", "tomorrow"), "\"tomorrow\" is not an RFC 3339"),
+        ];
+        for (text, why) in cases {
+            let e = p.parse(&ok(text.clone()), now).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidResponse, "{text}");
+            assert!(e.message.contains(why), "{e} for {text}");
+            assert_clean(&format!("{e} {e:?}"));
+        }
+    }
+
+    #[test]
+    fn container_requests_and_uris() {
+        let r = provider().request(t("2024-01-01T00:00:00Z")).unwrap();
+        assert_eq!(r.url(), "http://169.254.170.23/v1/credentials");
+        assert_eq!(r.headers.get("authorization"), Some(AUTH));
+        let ecs = AwsContainerCredentials::relative("/v2/credentials/abc-123?x=1", None).unwrap();
+        let r = ecs.request(t("2024-01-01T00:00:00Z")).unwrap();
+        assert_eq!(r.url(), "http://169.254.170.2/v2/credentials/abc-123?x=1");
+        assert!(!r.headers.contains("authorization"));
+        assert!(AwsContainerCredentials::relative("v2/x", None).is_err());
+        for ok in [
+            "http://127.0.0.1:8080/c",
+            "http://localhost/c",
+            "http://[::1]/c",
+            "http://[fd00:ec2::23]/c",
+            "https://creds.example/c",
+        ] {
+            assert!(AwsContainerCredentials::full(ok, None).is_ok(), "{ok}");
+        }
+        for bad in ["http://creds.example/c", "http://10.0.0.1/c", "ftp://127.0.0.1/c", "not a uri"] {
+            assert_eq!(AwsContainerCredentials::full(bad, None).unwrap_err().kind, ErrorKind::InvalidInput, "{bad}");
+        }
+        assert!(AwsContainerCredentials::full("http://127.0.0.1/c", Some("a\r\nX-Evil: 1".into())).is_err());
+    }
+
+    #[test]
+    fn the_cache_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<CredentialCache>();
+        shareable::<Arc<Credentials>>();
     }
 }

@@ -2,6 +2,7 @@
 //! Requests come out as plain data ([`http::Request`]); responses go back in as plain data
 //! ([`http::Response`]). Any transport can drive it.
 
+pub mod auth;
 pub mod creds;
 pub mod error;
 pub mod etag;

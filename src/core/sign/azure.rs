@@ -1,6 +1,7 @@
-//! Azure Storage authorization: Shared Key (and Shared Key Lite) header signing for the Blob and
-//! ADLS Gen2 (`dfs`) endpoints, service SAS and account SAS creation, and applying a SAS or a
-//! bearer token to a request.
+//! Azure Storage authorization: Shared Key header signing for the Blob and ADLS Gen2 (`dfs`)
+//! endpoints, service SAS and account SAS creation, and applying a SAS to a request. Bearer
+//! tokens need nothing Azure-specific here (`core::auth` sets the header; the request builders
+//! set the `x-ms-version` every Azure request needs).
 //!
 //! Pure functions: the time comes in as a value. The account key is the base64 string from the
 //! portal (or Azurite's well-known key); it is decoded on every call and never printed.
@@ -16,9 +17,9 @@ use percent_encoding::percent_decode_str;
 use super::hmac_sha256;
 use crate::core::creds::Secret;
 use crate::core::error::{Error, Result};
-use crate::core::http::{Request, encode_unreserved};
+use crate::core::http::{Method, Request, encode_unreserved};
 
-/// `x-ms-version` set by [`sign_shared_key`] and [`bearer`] when the request has none.
+/// `x-ms-version` set by [`sign_shared_key`] when the request has none.
 pub const DEFAULT_API_VERSION: &str = "2022-11-02";
 /// The default signed version (`sv`) of the SAS tokens created here.
 pub const SAS_VERSION: &str = "2022-11-02";
@@ -42,15 +43,6 @@ pub fn sas_time(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Set `Authorization: Bearer <token>` (an Entra ID access token) and a default
-/// `x-ms-version`, which bearer-authorized requests require.
-pub fn bearer(req: &mut Request, token: &Secret) {
-    if !req.headers.contains("x-ms-version") {
-        req.headers.set("x-ms-version", DEFAULT_API_VERSION);
-    }
-    req.headers.set("Authorization", format!("Bearer {}", token.expose()));
-}
-
 /// Sign a Blob or ADLS Gen2 request with the account key (`Authorization: SharedKey
 /// <account>:<signature>`).
 ///
@@ -66,18 +58,6 @@ pub fn sign_shared_key(req: &mut Request, account: &str, key: &Secret, time: Dat
     let sts = shared_key_string_to_sign(req, account)?;
     let sig = B64.encode(hmac_sha256(&key, sts.as_bytes()));
     req.headers.set("Authorization", format!("SharedKey {account}:{sig}"));
-    Ok(())
-}
-
-/// Sign with the legacy Shared Key Lite scheme (Blob/Queue/File flavour). Prefer
-/// [`sign_shared_key`]; this exists for services and tools that still expect it.
-pub fn sign_shared_key_lite(req: &mut Request, account: &str, key: &Secret, time: DateTime<Utc>) -> Result<()> {
-    let key = decode_key(key)?;
-    check_account(account)?;
-    prepare(req, time);
-    let sts = shared_key_lite_string_to_sign(req, account)?;
-    let sig = B64.encode(hmac_sha256(&key, sts.as_bytes()));
-    req.headers.set("Authorization", format!("SharedKeyLite {account}:{sig}"));
     Ok(())
 }
 
@@ -140,26 +120,6 @@ pub fn shared_key_string_to_sign(req: &Request, account: &str) -> Result<String>
     Ok(s)
 }
 
-/// The Shared Key Lite string-to-sign (Blob/Queue/File):
-/// `VERB\nContent-MD5\nContent-Type\nDate\n` + headers + the legacy resource.
-pub fn shared_key_lite_string_to_sign(req: &Request, account: &str) -> Result<String> {
-    let h = &req.headers;
-    let date = if h.contains("x-ms-date") { "" } else { h.get("date").unwrap_or("") };
-    let mut s = format!(
-        "{}\n{}\n{}\n{}\n",
-        req.method.as_str(),
-        h.get("content-md5").unwrap_or("").trim(),
-        h.get("content-type").unwrap_or("").trim(),
-        date.trim()
-    );
-    if s.matches('\n').count() != 4 {
-        return Err(Error::invalid_input("a signed header has a line break in its value"));
-    }
-    s.push_str(&canonicalized_headers(req)?);
-    s.push_str(&canonicalized_resource_lite(req, account)?);
-    Ok(s)
-}
-
 /// CanonicalizedHeaders: every `x-ms-` header, names lowercased and sorted (byte order), values
 /// trimmed, each as `name:value\n`; repeated headers are joined with `,`.
 ///
@@ -206,20 +166,6 @@ pub fn canonicalized_resource(req: &Request, account: &str) -> Result<String> {
         out.push_str(&k);
         out.push(':');
         out.push_str(&vs.join(","));
-    }
-    Ok(out)
-}
-
-/// The legacy (Shared Key Lite) resource: `/<account><encoded path>` plus `?comp=<value>` when
-/// the request has a `comp` parameter; no other parameter is included.
-pub fn canonicalized_resource_lite(req: &Request, account: &str) -> Result<String> {
-    let mut out = format!("/{account}{}", if req.path.is_empty() { "/" } else { req.path.as_str() });
-    if let Some((_, v)) = req.query.iter().find(|(k, _)| k.eq_ignore_ascii_case("comp")) {
-        if v.contains(['\n', '\r']) {
-            return Err(Error::invalid_input("invalid comp parameter"));
-        }
-        out.push_str("?comp=");
-        out.push_str(v);
     }
     Ok(out)
 }
@@ -540,19 +486,79 @@ pub fn account_sas_pairs(sas: &AccountSas, account: &str, key: &Secret) -> Resul
 
 /// Append a SAS token (`sv=...&sig=...`, with or without a leading `?`) to a request's query,
 /// decoding it into pairs. A `+` is kept as a plus sign (it is a base64 character in `sig`).
+/// Parameters the token sets replace any already there, so applying it again (on a retry)
+/// leaves one copy.
 pub fn apply_sas(req: &mut Request, sas: &str) -> Result<()> {
-    let sas = sas.trim().trim_start_matches('?');
-    for part in sas.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        let dec = |s: &str| {
-            percent_decode_str(s)
-                .decode_utf8()
-                .map(|c| c.into_owned())
-                .map_err(|_| Error::invalid_input("SAS token is not valid percent-encoded UTF-8"))
-        };
-        req.query.push((dec(k)?, dec(v)?));
-    }
+    set_sas(req, sas_pairs(sas)?);
     Ok(())
+}
+
+/// Append SAS pairs, replacing parameters of the same names.
+fn set_sas(req: &mut Request, pairs: Vec<(String, String)>) {
+    req.query.retain(|(k, _)| !pairs.iter().any(|(s, _)| s == k));
+    req.query.extend(pairs);
+}
+
+/// A SAS token as decoded `(name, value)` pairs. Anything but `name=value` pairs with a `sig`
+/// is refused (without quoting it): pasted garbage would otherwise travel, and print, as a
+/// query parameter name, which no redaction hides.
+pub fn sas_pairs(sas: &str) -> Result<Vec<(String, String)>> {
+    let dec = |s: &str| {
+        percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| Error::invalid_input("SAS token is not valid percent-encoded UTF-8"))
+    };
+    let mut pairs = Vec::new();
+    for part in sas.trim().trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| Error::invalid_input("SAS token is not a list of name=value pairs"))?;
+        pairs.push((dec(k)?, dec(v)?));
+    }
+    if !pairs.iter().any(|(k, v)| k == "sig" && !v.is_empty()) {
+        return Err(Error::invalid_input("SAS token has no signature (sig)"));
+    }
+    Ok(pairs)
+}
+
+/// Append a service SAS for the blob `req` addresses, granting what its method needs (`r` to
+/// GET or HEAD, `cw` to PUT, `d` to DELETE) until `expiry`, valid at once (no `st`, so clock
+/// skew cannot make it "not yet valid"). The blob comes from the encoded path:
+/// `/<container>/<blob>`, or `/<account>/<container>/<blob>` on a path-style endpoint such as
+/// Azurite's.
+pub fn presign_blob(req: &mut Request, account: &str, key: &Secret, expiry: DateTime<Utc>) -> Result<()> {
+    let permissions = match req.method {
+        Method::Get | Method::Head => "r",
+        Method::Put => "cw",
+        Method::Delete => "d",
+        m => return Err(Error::not_supported(format!("presigning {} requests to Azure", m.as_str()))),
+    };
+    let (container, blob) = container_and_blob(req, account)?;
+    let sas = ServiceSas::new(SasResource::Blob { container, blob }, permissions, expiry);
+    set_sas(req, service_sas_pairs(&sas, account, key)?);
+    Ok(())
+}
+
+/// The decoded container and blob names of a request's path.
+fn container_and_blob(req: &Request, account: &str) -> Result<(String, String)> {
+    let mut path = req.path.strip_prefix('/').unwrap_or(&req.path);
+    // Path style (the account is not in the host): the account is the first segment.
+    let account_host = req.host.get(..account.len()).is_some_and(|h| h.eq_ignore_ascii_case(account))
+        && req.host[account.len()..].starts_with('.');
+    if !account_host && let Some(rest) = path.strip_prefix(account).and_then(|r| r.strip_prefix('/')) {
+        path = rest;
+    }
+    let (container, blob) = path.split_once('/').unwrap_or((path, ""));
+    let decode = |s: &str| {
+        percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| Error::invalid_input("the request path is not valid percent-encoded UTF-8"))
+    };
+    let (container, blob) = (decode(container)?, decode(blob)?);
+    if container.is_empty() || blob.is_empty() {
+        return Err(Error::invalid_input("an Azure presigned URL addresses one blob: /<container>/<blob>"));
+    }
+    Ok((container, blob))
 }
 
 fn encode_pairs(pairs: &[(String, String)]) -> String {
@@ -720,6 +726,11 @@ mod tests {
         apply_sas(&mut r, "?sv=2022-11-02&se=2024-01-01T00%3A00%3A00Z&sig=ab%2Bc%2F%3D").unwrap();
         assert_eq!(r.query[1], ("se".to_string(), "2024-01-01T00:00:00Z".to_string()));
         assert_eq!(r.query[2].1, "ab+c/=");
-        assert!(apply_sas(&mut r, "x=%FF").is_err());
+        assert!(apply_sas(&mut r, "sig=%FF").is_err());
+        for bad in ["sv=2022-11-02&se=2024-01-01", "s3cr3t-pasted-token", "sv=1&sig="] {
+            let e = apply_sas(&mut r, bad).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::InvalidInput);
+            assert!(!e.to_string().contains(bad), "{e}");
+        }
     }
 }

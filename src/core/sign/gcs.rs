@@ -1,13 +1,15 @@
-//! Google Cloud Storage signing: bearer tokens, V4 signed URLs and POST policies
-//! (`GOOG4-RSA-SHA256` with a service account, `GOOG4-HMAC-SHA256` with an HMAC key), and
-//! `GOOG4-HMAC-SHA256` header signing of XML-API requests.
+//! Google Cloud Storage signing: V4 signed URLs and POST policies (`GOOG4-RSA-SHA256` with a
+//! service account, `GOOG4-HMAC-SHA256` with an HMAC key). Header signing of XML-API requests
+//! with an HMAC key is SigV4 with GOOG4 names (`sigv4::GOOG4_HMAC`), reached through
+//! `core::auth::Authorizer`; signed URLs run on the same engine (`sigv4::prepare_query`) and
+//! differ only in how the string to sign is signed.
 //!
 //! Everything here is a pure function of its inputs: the signing time comes in as a value and
 //! RSA PKCS#1 v1.5 signing is deterministic, so no clock and no random source are needed (which
 //! keeps the core buildable for `wasm32-unknown-unknown`).
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -18,24 +20,22 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 
+use super::sigv4::{self, Context, Family, GOOG4_HMAC, GOOG4_RSA, Payload, Prepared, SignOptions, Signature, stamp};
 use super::{hex, hmac_sha256};
-use crate::core::creds::{GcsCredentials, Secret};
+use crate::core::creds::{Credentials, Secret};
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, UNRESERVED, encode_unreserved, is_sensitive_header};
 
 /// The default XML-API host.
 pub const DEFAULT_HOST: &str = "storage.googleapis.com";
 /// Longest lifetime GCS accepts for a V4 signature: seven days.
-pub const MAX_EXPIRATION_SECS: u64 = 7 * 24 * 3600;
+pub const MAX_EXPIRATION_SECS: u64 = sigv4::MAX_EXPIRES.as_secs();
 /// GCS ignores the region in the scope; every client library signs with `auto`.
 pub const DEFAULT_REGION: &str = "auto";
 /// The payload line used when the body is not part of the signature.
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-
-const RSA_ALGORITHM: &str = "GOOG4-RSA-SHA256";
-const HMAC_ALGORITHM: &str = "GOOG4-HMAC-SHA256";
-const SERVICE: &str = "storage";
-const TERMINATOR: &str = "goog4_request";
+pub const UNSIGNED_PAYLOAD: &str = sigv4::UNSIGNED_PAYLOAD;
+/// The service of the credential scope.
+pub const SERVICE: &str = "storage";
 
 /// Object names keep `/` as the segment separator; everything else but RFC 3986 unreserved
 /// characters is encoded.
@@ -46,11 +46,6 @@ const OBJECT_NAME: &AsciiSet = &UNRESERVED.remove(b'/');
 /// object named `/a` (giving `//a` after the bucket).
 pub fn encode_object_name(name: &str) -> String {
     utf8_percent_encode(name, OBJECT_NAME).to_string()
-}
-
-/// Set `Authorization: Bearer <token>` (an OAuth2 access token).
-pub fn bearer(req: &mut Request, token: &Secret) {
-    req.headers.set("Authorization", format!("Bearer {}", token.expose()));
 }
 
 /// How the bucket is addressed in a signed URL.
@@ -202,41 +197,83 @@ impl fmt::Debug for V4Parts {
 
 /// Compute the canonical request and string-to-sign of a V4 signed URL without signing.
 /// The algorithm and credential come from `creds` (service account or HMAC key).
-pub fn v4_parts(req: &V4SignRequest, creds: &GcsCredentials) -> Result<V4Parts> {
-    let (algorithm, id) = algorithm_and_id(creds)?;
-    build_v4_parts(req, algorithm, id)
+pub fn v4_parts(req: &V4SignRequest, creds: &Credentials) -> Result<V4Parts> {
+    let mut r = request_for(req)?;
+    let prepared = prepare_signed_url(&mut r, creds, &req.region, req.time, Duration::from_secs(req.expiration_secs))?;
+    Ok(V4Parts {
+        canonical_query: sigv4::canonical_query(&r.query),
+        scheme: r.scheme,
+        host: r.host,
+        path: r.path,
+        canonical_request: prepared.canonical_request,
+        string_to_sign: prepared.string_to_sign,
+    })
 }
 
 /// A V4 signed URL (`X-Goog-Signature` last) for a service account or an HMAC key.
 /// The result carries a credential: keep it out of logs.
-pub fn signed_url(req: &V4SignRequest, creds: &GcsCredentials) -> Result<String> {
-    let (algorithm, id) = algorithm_and_id(creds)?;
-    let parts = build_v4_parts(req, algorithm, id)?;
-    let signer = Signer::from_creds(creds)?;
-    let sig = signer.sign_hex(&date_stamp(&req.time), &req.region, &parts.string_to_sign)?;
-    Ok(format!("{}://{}{}?{}&X-Goog-Signature={}", parts.scheme, parts.host, parts.path, parts.canonical_query, sig))
+pub fn signed_url(req: &V4SignRequest, creds: &Credentials) -> Result<String> {
+    let mut r = request_for(req)?;
+    presign(&mut r, creds, &req.region, req.time, Duration::from_secs(req.expiration_secs))?;
+    Ok(r.url())
 }
 
-fn algorithm_and_id(creds: &GcsCredentials) -> Result<(&'static str, &str)> {
+/// Query-sign a GCS XML-API request (`req.path` already encoded) into a V4 signed URL:
+/// `GOOG4-RSA-SHA256` with a service account, `GOOG4-HMAC-SHA256` with an HMAC key. The host
+/// is signed without its port; an `x-goog-content-sha256` header replaces `UNSIGNED-PAYLOAD`.
+/// The query is left in canonical order with `X-Goog-Signature` last, so `req.url()` prints
+/// what the client libraries print.
+pub fn presign(
+    req: &mut Request,
+    creds: &Credentials,
+    region: &str,
+    time: DateTime<Utc>,
+    expires: Duration,
+) -> Result<Signature> {
+    let prepared = prepare_signed_url(req, creds, region, time, expires)?;
+    let signature = KeySigner::from_creds(creds)?.sign_hex(&prepared.date, region, &prepared.string_to_sign)?;
+    req.query.push((GOOG4_HMAC.name("Signature"), signature.clone()));
+    Ok(prepared.signed(signature))
+}
+
+/// The signing family and credential id of a GCS key; other credentials cannot sign URLs.
+fn family_and_id(creds: &Credentials) -> Result<(Family, &str)> {
     match creds {
-        GcsCredentials::ServiceAccount { client_email, .. } => Ok((RSA_ALGORITHM, client_email)),
-        GcsCredentials::Hmac { access_id, .. } => Ok((HMAC_ALGORITHM, access_id)),
-        GcsCredentials::Bearer(_) | GcsCredentials::Anonymous => {
-            Err(Error::not_supported("GCS signed URLs and POST policies need a service account key or an HMAC key"))
-        }
+        Credentials::GcsServiceAccount { client_email, .. } => Ok((GOOG4_RSA, client_email)),
+        Credentials::GcsHmac { access_id, .. } => Ok((GOOG4_HMAC, access_id)),
+        _ => Err(Error::not_supported("GCS signed URLs and POST policies need a service account key or an HMAC key")),
     }
 }
 
-fn build_v4_parts(req: &V4SignRequest, algorithm: &str, id: &str) -> Result<V4Parts> {
-    if req.expiration_secs == 0 || req.expiration_secs > MAX_EXPIRATION_SECS {
-        return Err(Error::invalid_input(format!(
-            "GCS V4 expiration must be 1..={MAX_EXPIRATION_SECS} seconds, got {}",
-            req.expiration_secs
-        )));
-    }
+/// Query mode of the SigV4 engine with GCS's choices: service `storage`, the wire path as is,
+/// the host without its port, the payload line from `x-goog-content-sha256`.
+fn prepare_signed_url(
+    req: &mut Request,
+    creds: &Credentials,
+    region: &str,
+    time: DateTime<Utc>,
+    expires: Duration,
+) -> Result<Prepared> {
+    let (family, id) = family_and_id(creds)?;
+    check_region(region)?;
+    let cx = Context { family, access_key_id: id, session_token: None, region, service: SERVICE, time };
+    let payload_hash = req.headers.get("x-goog-content-sha256").map(str::to_string);
+    let payload = payload_hash.as_deref().map_or(Payload::Unsigned, Payload::Precomputed);
+    // The signed host has no port: that is what the official client libraries sign (see the
+    // conformance cases "Simple GET with endpoint on client" and "... non-default hostname"),
+    // so URLs match theirs byte for byte. The request itself keeps its host.
+    req.headers.set("host", strip_port(&req.host).to_string());
+    let prepared = sigv4::prepare_query(req, &cx, &SignOptions::S3, expires, payload);
+    req.headers.remove("host");
+    let prepared = prepared?;
+    req.query.sort_by_cached_key(|(k, v)| (encode_unreserved(k), encode_unreserved(v)));
+    Ok(prepared)
+}
+
+/// The request a [`V4SignRequest`] describes (headers and query unsigned yet).
+fn request_for(req: &V4SignRequest) -> Result<Request> {
     check_bucket(&req.bucket)?;
     check_scheme(&req.scheme)?;
-    check_region(&req.region)?;
     let (host, path) = resolve_location(
         req.endpoint.as_deref(),
         req.universe_domain.as_deref(),
@@ -244,182 +281,16 @@ fn build_v4_parts(req: &V4SignRequest, algorithm: &str, id: &str) -> Result<V4Pa
         &req.bucket,
         Some(req.object.as_deref()),
     )?;
-
-    // Canonical headers: the signed host is the host name without a port. That is what the
-    // official client libraries sign (see the conformance cases "Simple GET with endpoint on
-    // client" and "... non-default hostname"), so URLs match theirs byte for byte.
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    headers.insert("host".to_string(), strip_port(&host).to_string());
+    let mut r = Request::new(req.method, &req.scheme, &host, path);
     for (name, value) in &req.headers {
-        let lname = name.trim().to_ascii_lowercase();
-        check_header(&lname, value)?;
-        if lname == "host" {
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("host") {
             return Err(Error::invalid_input("do not pass a host header to sign: set the endpoint or URL style instead"));
         }
-        let v = canonical_header_value(value);
-        headers
-            .entry(lname)
-            .and_modify(|existing| {
-                existing.push(',');
-                existing.push_str(&v);
-            })
-            .or_insert(v);
+        r.headers.append(name, value.clone());
     }
-    let signed_headers = headers.keys().map(String::as_str).collect::<Vec<_>>().join(";");
-    let payload = headers.get("x-goog-content-sha256").cloned().unwrap_or_else(|| UNSIGNED_PAYLOAD.to_string());
-
-    let date = date_stamp(&req.time);
-    let datetime = datetime_stamp(&req.time);
-    let scope = format!("{date}/{}/{SERVICE}/{TERMINATOR}", req.region);
-    let mut query: Vec<(String, String)> = Vec::with_capacity(req.query.len() + 5);
-    for (k, v) in &req.query {
-        if is_reserved_query(k) {
-            return Err(Error::invalid_input(format!("query parameter {k} is set by the signer")));
-        }
-        query.push((encode_unreserved(k), encode_unreserved(v)));
-    }
-    for (k, v) in [
-        ("X-Goog-Algorithm", algorithm.to_string()),
-        ("X-Goog-Credential", format!("{id}/{scope}")),
-        ("X-Goog-Date", datetime.clone()),
-        ("X-Goog-Expires", req.expiration_secs.to_string()),
-        ("X-Goog-SignedHeaders", signed_headers.clone()),
-    ] {
-        query.push((k.to_string(), encode_unreserved(&v)));
-    }
-    query.sort();
-    let canonical_query = join_query(&query);
-
-    let mut canonical_request = String::new();
-    canonical_request.push_str(req.method.as_str());
-    canonical_request.push('\n');
-    canonical_request.push_str(&path);
-    canonical_request.push('\n');
-    canonical_request.push_str(&canonical_query);
-    canonical_request.push('\n');
-    for (k, v) in &headers {
-        canonical_request.push_str(k);
-        canonical_request.push(':');
-        canonical_request.push_str(v);
-        canonical_request.push('\n');
-    }
-    canonical_request.push('\n');
-    canonical_request.push_str(&signed_headers);
-    canonical_request.push('\n');
-    canonical_request.push_str(&payload);
-
-    let string_to_sign = string_to_sign(algorithm, &datetime, &scope, &canonical_request);
-    Ok(V4Parts { scheme: req.scheme.clone(), host, path, canonical_query, canonical_request, string_to_sign })
-}
-
-/// `ALGORITHM \n YYYYMMDDTHHMMSSZ \n scope \n hex(sha256(canonical request))`.
-pub fn string_to_sign(algorithm: &str, datetime: &str, scope: &str, canonical_request: &str) -> String {
-    format!("{algorithm}\n{datetime}\n{scope}\n{}", hex(&Sha256::digest(canonical_request.as_bytes())))
-}
-
-/// The `GOOG4-HMAC-SHA256` signing key: like SigV4's, with `"GOOG4" + secret` as the seed and
-/// `storage` / `goog4_request` as the service and terminator. `date` is `YYYYMMDD`.
-pub fn hmac_signing_key(secret: &Secret, date: &str, region: &str) -> [u8; 32] {
-    let k_secret = format!("GOOG4{}", secret.expose());
-    let k_date = hmac_sha256(k_secret.as_bytes(), date.as_bytes());
-    let k_region = hmac_sha256(&k_date, region.as_bytes());
-    let k_service = hmac_sha256(&k_region, SERVICE.as_bytes());
-    hmac_sha256(&k_service, TERMINATOR.as_bytes())
-}
-
-/// Sign an XML-API request with an HMAC key (`Authorization: GOOG4-HMAC-SHA256 ...`).
-///
-/// Sets `x-goog-date` and, unless already present (for example `UNSIGNED-PAYLOAD` for a
-/// streamed body), `x-goog-content-sha256` with the hex SHA-256 of the body. Every header on
-/// the request is signed except those transports may rewrite (see [`is_unsigned_header`]), plus
-/// `host` exactly as in `req.host`. `req.path` must already be encoded; it is signed as is.
-pub fn sign_hmac(req: &mut Request, access_id: &str, secret: &Secret, time: DateTime<Utc>) -> Result<()> {
-    sign_hmac_in_region(req, access_id, secret, time, DEFAULT_REGION)
-}
-
-/// [`sign_hmac`] with an explicit scope region.
-pub fn sign_hmac_in_region(req: &mut Request, access_id: &str, secret: &Secret, time: DateTime<Utc>, region: &str) -> Result<()> {
-    check_region(region)?;
-    if access_id.is_empty() || access_id.contains(['/', ',', ' ', '\n']) {
-        return Err(Error::invalid_input("invalid GCS HMAC access id"));
-    }
-    req.headers.remove("authorization");
-    req.headers.remove("x-goog-date");
-    let datetime = datetime_stamp(&time);
-    req.headers.set("x-goog-date", datetime.clone());
-    if !req.headers.contains("x-goog-content-sha256") {
-        let h = hex(&Sha256::digest(&req.body));
-        req.headers.set("x-goog-content-sha256", h);
-    }
-    let (canonical_request, signed_headers) = hmac_canonical_request(req)?;
-    let date = date_stamp(&time);
-    let scope = format!("{date}/{region}/{SERVICE}/{TERMINATOR}");
-    let sts = string_to_sign(HMAC_ALGORITHM, &datetime, &scope, &canonical_request);
-    let key = hmac_signing_key(secret, &date, region);
-    let sig = hex(&hmac_sha256(&key, sts.as_bytes()));
-    req.headers.set(
-        "Authorization",
-        format!("{HMAC_ALGORITHM} Credential={access_id}/{scope}, SignedHeaders={signed_headers}, Signature={sig}"),
-    );
-    Ok(())
-}
-
-/// Headers left out of header signatures because HTTP stacks add, drop or rewrite them.
-pub fn is_unsigned_header(lower_name: &str) -> bool {
-    matches!(
-        lower_name,
-        "authorization"
-            | "user-agent"
-            | "connection"
-            | "keep-alive"
-            | "expect"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "accept-encoding"
-            | "proxy-authorization"
-            | "proxy-connection"
-    )
-}
-
-/// The canonical request (and the `SignedHeaders` list) of a header-signed request, as
-/// [`sign_hmac`] computes it from the request's current headers. Exposed for tests.
-pub fn hmac_canonical_request(req: &Request) -> Result<(String, String)> {
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    headers.insert("host".to_string(), req.host.clone());
-    for (name, value) in req.headers.iter() {
-        let lname = name.trim().to_ascii_lowercase();
-        if lname == "host" || is_unsigned_header(&lname) {
-            continue;
-        }
-        check_header(&lname, value)?;
-        let v = canonical_header_value(value);
-        headers
-            .entry(lname)
-            .and_modify(|existing| {
-                existing.push(',');
-                existing.push_str(&v);
-            })
-            .or_insert(v);
-    }
-    let signed_headers = headers.keys().map(String::as_str).collect::<Vec<_>>().join(";");
-    let payload = headers.get("x-goog-content-sha256").cloned().unwrap_or_else(|| UNSIGNED_PAYLOAD.to_string());
-    let mut query: Vec<(String, String)> = req.query.iter().map(|(k, v)| (encode_unreserved(k), encode_unreserved(v))).collect();
-    query.sort();
-    let path = if req.path.is_empty() { "/" } else { req.path.as_str() };
-    let mut cr = format!("{}\n{}\n{}\n", req.method.as_str(), path, join_query(&query));
-    for (k, v) in &headers {
-        cr.push_str(k);
-        cr.push(':');
-        cr.push_str(v);
-        cr.push('\n');
-    }
-    cr.push('\n');
-    cr.push_str(&signed_headers);
-    cr.push('\n');
-    cr.push_str(&payload);
-    Ok((cr, signed_headers))
+    r.query = req.query.clone();
+    Ok(r)
 }
 
 /// A parsed service-account RSA private key. Parsing is the slow part, so keep one around to
@@ -473,27 +344,28 @@ impl fmt::Debug for ServiceAccountKey {
     }
 }
 
-enum Signer<'a> {
+/// What signs a GCS string to sign: an RSA key or a derived HMAC key.
+enum KeySigner<'a> {
     Rsa(Box<ServiceAccountKey>),
     Hmac(&'a Secret),
 }
 
-impl<'a> Signer<'a> {
-    fn from_creds(creds: &'a GcsCredentials) -> Result<Self> {
+impl<'a> KeySigner<'a> {
+    fn from_creds(creds: &'a Credentials) -> Result<Self> {
         match creds {
-            GcsCredentials::ServiceAccount { private_key_pem, .. } => {
-                Ok(Signer::Rsa(Box::new(ServiceAccountKey::from_pem(private_key_pem.expose())?)))
+            Credentials::GcsServiceAccount { private_key_pem, .. } => {
+                Ok(KeySigner::Rsa(Box::new(ServiceAccountKey::from_pem(private_key_pem.expose())?)))
             }
-            GcsCredentials::Hmac { secret, .. } => Ok(Signer::Hmac(secret)),
+            Credentials::GcsHmac { secret, .. } => Ok(KeySigner::Hmac(secret)),
             _ => Err(Error::not_supported("GCS signing needs a service account key or an HMAC key")),
         }
     }
 
     fn sign_hex(&self, date: &str, region: &str, string_to_sign: &str) -> Result<String> {
         match self {
-            Signer::Rsa(key) => Ok(hex(&key.sign_sha256(string_to_sign.as_bytes())?)),
-            Signer::Hmac(secret) => {
-                let key = hmac_signing_key(secret, date, region);
+            KeySigner::Rsa(key) => Ok(hex(&key.sign_sha256(string_to_sign.as_bytes())?)),
+            KeySigner::Hmac(secret) => {
+                let key = GOOG4_HMAC.signing_key(secret.expose(), date, region, SERVICE);
                 Ok(hex(&hmac_sha256(&key, string_to_sign.as_bytes())))
             }
         }
@@ -570,12 +442,12 @@ impl fmt::Debug for PostPolicyV4 {
 
 /// The policy document (compact JSON, non-ASCII escaped as `\uXXXX`) that
 /// [`post_policy_v4`] base64-encodes and signs. Exposed for tests.
-pub fn post_policy_document(req: &PostPolicyV4Request, creds: &GcsCredentials) -> Result<String> {
-    let (algorithm, id) = algorithm_and_id(creds)?;
-    policy_document(req, algorithm, id)
+pub fn post_policy_document(req: &PostPolicyV4Request, creds: &Credentials) -> Result<String> {
+    let (family, id) = family_and_id(creds)?;
+    policy_document(req, &family, id)
 }
 
-fn policy_document(req: &PostPolicyV4Request, algorithm: &str, id: &str) -> Result<String> {
+fn policy_document(req: &PostPolicyV4Request, family: &Family, id: &str) -> Result<String> {
     if req.expiration_secs == 0 || req.expiration_secs > MAX_EXPIRATION_SECS {
         return Err(Error::invalid_input(format!(
             "GCS POST policy expiration must be 1..={MAX_EXPIRATION_SECS} seconds, got {}",
@@ -587,8 +459,8 @@ fn policy_document(req: &PostPolicyV4Request, algorithm: &str, id: &str) -> Resu
         .time
         .checked_add_signed(chrono::Duration::seconds(req.expiration_secs as i64))
         .ok_or_else(|| Error::invalid_input("POST policy expiration is out of range"))?;
-    let datetime = datetime_stamp(&req.time);
-    let credential = format!("{id}/{}/{}/{SERVICE}/{TERMINATOR}", date_stamp(&req.time), req.region);
+    let (datetime, date) = stamp(req.time);
+    let credential = format!("{id}/{}", family.scope(&date, &req.region, SERVICE));
     let mut conds: Vec<String> = Vec::new();
     for c in &req.conditions {
         conds.push(match c {
@@ -603,7 +475,7 @@ fn policy_document(req: &PostPolicyV4Request, algorithm: &str, id: &str) -> Resu
     exact.push(("key", &req.object));
     exact.push(("x-goog-date", &datetime));
     exact.push(("x-goog-credential", &credential));
-    exact.push(("x-goog-algorithm", algorithm));
+    exact.push(("x-goog-algorithm", family.algorithm));
     for (k, v) in exact {
         conds.push(format!("{{{}:{}}}", json_string(k), json_string(v)));
     }
@@ -611,8 +483,8 @@ fn policy_document(req: &PostPolicyV4Request, algorithm: &str, id: &str) -> Resu
 }
 
 /// Sign a V4 POST policy for an HTML form upload.
-pub fn post_policy_v4(req: &PostPolicyV4Request, creds: &GcsCredentials) -> Result<PostPolicyV4> {
-    let (algorithm, id) = algorithm_and_id(creds)?;
+pub fn post_policy_v4(req: &PostPolicyV4Request, creds: &Credentials) -> Result<PostPolicyV4> {
+    let (family, id) = family_and_id(creds)?;
     check_bucket(&req.bucket)?;
     check_scheme(&req.scheme)?;
     for (k, _) in &req.fields {
@@ -624,18 +496,18 @@ pub fn post_policy_v4(req: &PostPolicyV4Request, creds: &GcsCredentials) -> Resu
             return Err(Error::invalid_input(format!("POST policy field {k} is set by the signer")));
         }
     }
-    let doc = policy_document(req, algorithm, id)?;
+    let doc = policy_document(req, &family, id)?;
     let policy = B64.encode(doc.as_bytes());
-    let signer = Signer::from_creds(creds)?;
+    let (datetime, date) = stamp(req.time);
     // The signature covers the base64 text, not the JSON.
-    let sig = signer.sign_hex(&date_stamp(&req.time), &req.region, &policy)?;
+    let sig = KeySigner::from_creds(creds)?.sign_hex(&date, &req.region, &policy)?;
     let (host, path) =
         resolve_location(req.endpoint.as_deref(), req.universe_domain.as_deref(), &req.url_style, &req.bucket, None)?;
     let mut fields = req.fields.clone();
     fields.push(("key".into(), req.object.clone()));
-    fields.push(("x-goog-date".into(), datetime_stamp(&req.time)));
-    fields.push(("x-goog-credential".into(), format!("{id}/{}/{}/{SERVICE}/{TERMINATOR}", date_stamp(&req.time), req.region)));
-    fields.push(("x-goog-algorithm".into(), algorithm.to_string()));
+    fields.push(("x-goog-date".into(), datetime));
+    fields.push(("x-goog-credential".into(), format!("{id}/{}", family.scope(&date, &req.region, SERVICE))));
+    fields.push(("x-goog-algorithm".into(), family.algorithm.to_string()));
     fields.push(("policy".into(), policy));
     fields.push(("x-goog-signature".into(), sig));
     Ok(PostPolicyV4 { url: format!("{}://{}{}", req.scheme, host, path), fields })
@@ -732,37 +604,6 @@ fn check_region(region: &str) -> Result<()> {
     Ok(())
 }
 
-/// A line break or colon in a name, or a line break in a value, would let one header forge
-/// another line of the canonical request.
-fn check_header(lower_name: &str, value: &str) -> Result<()> {
-    if lower_name.is_empty() || lower_name.contains([':', '\n', '\r', ' ', '\t']) {
-        return Err(Error::invalid_input(format!("invalid header name {lower_name:?}")));
-    }
-    if value.contains(['\n', '\r']) {
-        return Err(Error::invalid_input(format!("header {lower_name} has a line break in its value")));
-    }
-    Ok(())
-}
-
-/// Trim, and collapse runs of spaces and tabs to one space (the V4 canonical header rule).
-fn canonical_header_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for word in v.split([' ', '\t']).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
-fn is_reserved_query(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "x-goog-algorithm" | "x-goog-credential" | "x-goog-date" | "x-goog-expires" | "x-goog-signedheaders" | "x-goog-signature"
-    )
-}
-
 /// Drop a `:port` suffix (IPv6 literals keep their brackets).
 fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
@@ -775,27 +616,6 @@ fn strip_port(host: &str) -> &str {
         Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => host,
     }
-}
-
-fn join_query(pairs: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
-    }
-    out
-}
-
-fn date_stamp(t: &DateTime<Utc>) -> String {
-    t.format("%Y%m%d").to_string()
-}
-
-fn datetime_stamp(t: &DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// Debug helper: name/value pairs with credential-like and key-carrying values hidden.
@@ -840,28 +660,22 @@ mod tests {
     }
 
     #[test]
-    fn header_values_are_trimmed_and_collapsed() {
-        assert_eq!(canonical_header_value("\tabc\t\t def  "), "abc def");
-        assert_eq!(canonical_header_value(""), "");
-    }
-
-    #[test]
     fn bad_input_is_a_typed_error() {
-        let hmac = GcsCredentials::Hmac { access_id: "GOOGID".into(), secret: Secret::new("s") };
+        let hmac = Credentials::GcsHmac { access_id: "GOOGID".into(), secret: Secret::new("s") };
         let too_long = V4SignRequest::new(Method::Get, "b", Some("o"), t0(), MAX_EXPIRATION_SECS + 1);
         assert_eq!(signed_url(&too_long, &hmac).unwrap_err().kind, crate::ErrorKind::InvalidInput);
         let injected = V4SignRequest::new(Method::Get, "b", Some("o"), t0(), 10).with_header("x-a", "1\nx-b:2");
         assert_eq!(signed_url(&injected, &hmac).unwrap_err().kind, crate::ErrorKind::InvalidInput);
         let reserved = V4SignRequest::new(Method::Get, "b", Some("o"), t0(), 10).with_query("X-Goog-Signature", "x");
         assert!(signed_url(&reserved, &hmac).is_err());
-        let bearer = GcsCredentials::Bearer(Secret::new("tok"));
+        let bearer = Credentials::Bearer(Secret::new("tok"));
         let ok = V4SignRequest::new(Method::Get, "b", Some("o"), t0(), 10);
         assert_eq!(signed_url(&ok, &bearer).unwrap_err().kind, crate::ErrorKind::NotSupported);
     }
 
     #[test]
     fn bad_pem_is_rejected_without_echoing_it() {
-        let sa = GcsCredentials::ServiceAccount {
+        let sa = Credentials::GcsServiceAccount {
             client_email: "a@b".into(),
             private_key_pem: Secret::new("-----BEGIN PRIVATE KEY-----\nTOPSECRETBYTES\n-----END PRIVATE KEY-----\n"),
         };
@@ -881,11 +695,17 @@ mod tests {
     }
 
     #[test]
-    fn bearer_sets_authorization() {
-        let mut r = Request::new(Method::Get, "https", "storage.googleapis.com", "/b/o");
-        bearer(&mut r, &Secret::new("ya29.tok"));
-        assert_eq!(r.headers.get("authorization"), Some("Bearer ya29.tok"));
-        assert!(!format!("{r:?}").contains("ya29"));
+    fn presigning_a_request_signs_the_host_without_its_port() {
+        let hmac = Credentials::GcsHmac { access_id: "GOOGID".into(), secret: Secret::new("s") };
+        let mut r = Request::new(Method::Get, "http", "localhost:4443", "/b/o").query_param("generation", "7");
+        let sig = presign(&mut r, &hmac, DEFAULT_REGION, t0(), Duration::from_secs(60)).unwrap();
+        assert!(sig.canonical_request.contains("\nhost:localhost\n"), "{}", sig.canonical_request);
+        assert!(r.headers.is_empty(), "no Host header is left behind: {r:?}");
+        // Canonical order, the signature last.
+        let names: Vec<&str> = r.query.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names.first(), Some(&"X-Goog-Algorithm"));
+        assert_eq!(names.last(), Some(&"X-Goog-Signature"));
+        assert_eq!(r.url().split_once("//").unwrap().1.split_once('/').unwrap().0, "localhost:4443");
     }
 
     #[test]
