@@ -181,6 +181,24 @@ export interface Entry {
   lastModified: string | null;
 }
 
+/** Options of `presign`. */
+export interface PresignOptions {
+  /** Default "GET". */
+  method?: "GET" | "HEAD" | "PUT" | "DELETE";
+  /** Seconds the URL stays valid; default 3600, at most 7 days. */
+  expires?: number;
+}
+
+/** A presigned request: what someone without credentials sends. */
+export interface Presigned {
+  method: string;
+  url: string;
+  /** Headers that were signed: send them exactly. Empty for S3's GET and PUT. */
+  headers: Record<string, string>;
+  /** RFC 3339. */
+  expires: string;
+}
+
 /** Per-call options: aborting the signal rejects with kind "Cancelled" and stops the requests. */
 export interface CallOptions {
   signal?: AbortSignal;
@@ -225,6 +243,9 @@ extern "C" {
     /// `{ signal?, onProgress? }`
     #[wasm_bindgen(typescript_type = "GetOptions")]
     pub type GetOptions;
+    /// `{ method?, expires? }`
+    #[wasm_bindgen(typescript_type = "PresignOptions")]
+    pub type PresignOptions;
     /// put's options, or just its progress callback.
     #[wasm_bindgen(typescript_type = "PutOptions | ((done: number, total: number) => void)")]
     pub type PutOptionsArg;
@@ -597,9 +618,43 @@ impl PailFs {
         })
     }
 
-    /// A presigned GET URL valid for `expires_secs`.
-    pub fn sign(&self, path: String, expires_secs: f64) -> Result<String, JsValue> {
-        self.fs.sign(&path, Duration::from_secs_f64(expires_secs)).map_err(js_error)
+    /// A presigned GET URL valid for `expires_secs` (fsspec's `sign`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn sign(&self, path: String, expires_secs: f64) -> Promise {
+        let fs = self.fs.clone();
+        future_to_promise(async move {
+            let url = fs.sign(&path, Duration::from_secs_f64(expires_secs.max(0.0))).await.map_err(js_error)?;
+            Ok(JsValue::from_str(&url))
+        })
+    }
+
+    /// What someone without credentials sends to do `method` (default "GET"; "PUT" to upload,
+    /// "HEAD", "DELETE") on `path` for `expires` seconds (default 3600): `{ method, url, headers }`,
+    /// `headers` being what was signed and must be sent as is.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Presigned>")]
+    pub fn presign(&self, path: String, options: Option<PresignOptions>) -> Promise {
+        let fs = self.fs.clone();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        future_to_promise(async move {
+            let method = match opt_str(&options, "method").map(|m| m.to_ascii_uppercase()) {
+                None => crate::core::http::Method::Get,
+                Some(m) => crate::core::http::Method::parse(&m)
+                    .ok_or_else(|| js_error(Error::invalid_input(format!("presign: unknown method {m:?}"))))?,
+            };
+            let secs = Reflect::get(&options, &JsValue::from_str("expires")).ok().and_then(|v| v.as_f64()).unwrap_or(3600.0);
+            let p = fs.presign(method, &path, Duration::from_secs_f64(secs.max(0.0))).await.map_err(js_error)?;
+            let headers = js_sys::Object::new();
+            for (k, v) in &p.headers {
+                let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
+            }
+            Ok(object(&[
+                ("method", JsValue::from_str(p.method.as_str())),
+                ("url", JsValue::from_str(&p.url)),
+                ("headers", headers.into()),
+                ("expires", JsValue::from_str(&p.expires.to_rfc3339())),
+            ])
+            .into())
+        })
     }
 }
 

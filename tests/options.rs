@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use pailfs::ErrorKind;
-use pailfs::core::creds::{AwsCredentials, AzureCredentials, Secret};
+use pailfs::core::creds::{AwsCredentials, Credentials, Secret};
 use pailfs::core::options::{
     AZURITE_ACCOUNT, AZURITE_BLOB_ENDPOINT, AZURITE_KEY, ClientKwargs, RequesterPays, StoreOptions, Target, resolve,
 };
@@ -30,7 +30,7 @@ fn pairs(p: &[(&str, &str)]) -> pailfs::Result<StoreOptions> {
     StoreOptions::from_pairs(p.iter().map(|(k, v)| (k.to_string(), v.to_string())))
 }
 
-fn azure(t: Target) -> (Option<String>, Option<String>, AzureCredentials, bool) {
+fn azure(t: Target) -> (Option<String>, Option<String>, Credentials, bool) {
     match t {
         Target::Azure { account, endpoint, credentials, dfs, .. } => (account, endpoint, credentials, dfs),
         other => panic!("not Azure: {other:?}"),
@@ -116,7 +116,7 @@ fn unknown_names_are_named_with_a_suggestion_and_the_known_list() {
         "{m}"
     );
     assert!(m.contains("client_kwargs.region_name, client_kwargs.endpoint_url"), "{m}");
-    assert!(m.ends_with("block_size, part_size"), "{m}");
+    assert!(m.ends_with("block_size, part_size, quirks"), "{m}");
     // The first JS API's names point at the new ones.
     let m = err(json!({"accessKeyId": "A", "secretAccessKey": "S", "timeoutMs": 5}));
     for (old, new) in [("accessKeyId", "key"), ("secretAccessKey", "secret"), ("timeoutMs", "timeout")] {
@@ -194,7 +194,7 @@ fn anon_drops_credentials() {
     };
     assert_eq!((token, anon), (None, true));
     let o = opts(json!({"anon": true, "account_name": "acct", "account_key": "a2V5"}));
-    assert_eq!(azure(resolve("az://c/p", &o).unwrap()).2, AzureCredentials::Anonymous);
+    assert_eq!(azure(resolve("az://c/p", &o).unwrap()).2, Credentials::Anonymous);
 }
 
 #[test]
@@ -234,21 +234,21 @@ fn azure_options() {
     let (account, endpoint, creds, dfs) =
         azure(resolve(url, &opts(json!({"account_name": "acct", "account_key": "a2V5"}))).unwrap());
     assert_eq!((account.as_deref(), endpoint, dfs), (Some("acct"), None, true));
-    assert_eq!(creds, AzureCredentials::SharedKey { account: "acct".into(), key: Secret::new("a2V5") });
+    assert_eq!(creds, Credentials::AzureSharedKey { account: "acct".into(), key: Secret::new("a2V5") });
     // The option wins over the account the URL names.
     let o = opts(json!({"account_name": "other", "sas_token": "?sv=2022-11-02&sig=abc"}));
     let (account, _, creds, dfs) = azure(resolve("az://c@acct.blob.core.windows.net/p", &o).unwrap());
     assert_eq!(
         (account.as_deref(), creds, dfs),
-        (Some("other"), AzureCredentials::Sas(Secret::new("sv=2022-11-02&sig=abc")), false)
+        (Some("other"), Credentials::AzureSas(Secret::new("sv=2022-11-02&sig=abc")), false)
     );
     let o = opts(json!({"account_name": "acct", "sas_token": "sv=1&sig=x"}));
-    assert_eq!(azure(resolve("az://c/p", &o).unwrap()).2, AzureCredentials::Sas(Secret::new("sv=1&sig=x")));
+    assert_eq!(azure(resolve("az://c/p", &o).unwrap()).2, Credentials::AzureSas(Secret::new("sv=1&sig=x")));
     let o = opts(json!({"account_name": "acct", "credential": "eyJ0"}));
-    assert_eq!(azure(resolve("az://c/p", &o).unwrap()).2, AzureCredentials::Bearer(Secret::new("eyJ0")));
+    assert_eq!(azure(resolve("az://c/p", &o).unwrap()).2, Credentials::Bearer(Secret::new("eyJ0")));
     let o = opts(json!({"endpoint_url": "http://127.0.0.1:10000/devstoreaccount1/", "account_name": "devstoreaccount1"}));
     let (_, endpoint, creds, _) = azure(resolve("az://c/p", &o).unwrap());
-    assert_eq!((endpoint.as_deref(), creds), (Some(AZURITE_BLOB_ENDPOINT), AzureCredentials::Anonymous));
+    assert_eq!((endpoint.as_deref(), creds), (Some(AZURITE_BLOB_ENDPOINT), Credentials::Anonymous));
 
     assert!(resolve_err("az://c/p", &StoreOptions::default()).starts_with("Azure needs the storage account"));
     assert!(
@@ -269,7 +269,7 @@ fn connection_strings() {
     let (account, endpoint, creds, _) =
         cs("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net", "az://c/p");
     assert_eq!((account.as_deref(), endpoint.as_deref()), (Some("acct"), Some("https://acct.blob.core.windows.net")));
-    assert_eq!(creds, AzureCredentials::SharedKey { account: "acct".into(), key: Secret::new("a2V5") });
+    assert_eq!(creds, Credentials::AzureSharedKey { account: "acct".into(), key: Secret::new("a2V5") });
 
     // Sovereign clouds, and the dfs endpoint for abfs://.
     let (_, endpoint, _, dfs) = cs("AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn", "abfs://c/p");
@@ -282,7 +282,7 @@ fn connection_strings() {
     let dev = cs("UseDevelopmentStorage=true", "az://c/p");
     assert_eq!(dev.0.as_deref(), Some(AZURITE_ACCOUNT));
     assert_eq!(dev.1.as_deref(), Some("http://127.0.0.1:10000/devstoreaccount1"));
-    assert_eq!(dev.2, AzureCredentials::SharedKey { account: "devstoreaccount1".into(), key: Secret::new(AZURITE_KEY) });
+    assert_eq!(dev.2, Credentials::AzureSharedKey { account: "devstoreaccount1".into(), key: Secret::new(AZURITE_KEY) });
     let spelled = format!(
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\n  AccountKey={AZURITE_KEY};\n  \
          BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\n  QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
@@ -295,7 +295,7 @@ fn connection_strings() {
         "az://c/p",
     );
     assert_eq!((account, endpoint.as_deref()), (None, Some("https://storagesample.blob.core.windows.net")));
-    assert_eq!(creds, AzureCredentials::Sas(Secret::new("sv=2015-04-05&sr=b&sig=9aCz%2BXXIU%3D")));
+    assert_eq!(creds, Credentials::AzureSas(Secret::new("sv=2015-04-05&sr=b&sig=9aCz%2BXXIU%3D")));
 
     let bad = |s: &str, o: serde_json::Value| {
         let mut o = o;

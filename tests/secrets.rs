@@ -187,7 +187,7 @@ async fn errors_from_every_path_are_clean() {
     let fs = FileSystem::new(s.clone());
     let e = fs.pipe("bkt/k", Bytes::from(vec![0u8; 6 * 1024 * 1024])).await.unwrap_err();
     assert_clean("facade write error", &format!("{e} {e:?}"), &[]);
-    let url = fs.sign("bkt/k", Duration::from_secs(60)).unwrap();
+    let url = fs.sign("bkt/k", Duration::from_secs(60)).await.unwrap();
     let sig = url.split("X-Amz-Signature=").nth(1).unwrap().to_string();
     let e = fs.cat("bkt/k").await.unwrap_err();
     assert_clean("facade read error", &format!("{e} {e:?}"), &[sig]);

@@ -293,7 +293,13 @@ impl Store for Sink {
         Ok(())
     }
 
-    fn presign(&self, _method: Method, _bucket: &str, _key: &str, _expires: Duration) -> Result<String> {
+    async fn presign(
+        &self,
+        _method: Method,
+        _bucket: &str,
+        _key: &str,
+        _expires: Duration,
+    ) -> Result<pailfs::fs::store::Presigned> {
         Err(refused("presign"))
     }
 }

@@ -267,7 +267,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Sign { url, expires } => {
             let (fs, path) = opener.open(&url)?;
             // The user asked for the URL: printing its signature is the point here.
-            writeln!(out, "{}", fs.sign(&path, Duration::from_secs(expires))?)?;
+            writeln!(out, "{}", fs.sign(&path, Duration::from_secs(expires)).await?)?;
         }
     }
     Ok(())

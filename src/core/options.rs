@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::creds::{AwsCredentials, AzureCredentials, Secret};
+use super::creds::{AwsCredentials, Credentials, Secret};
 use super::error::{Error, Result};
 use super::location::{Location, Provider};
 use super::s3::S3Config;
@@ -127,7 +127,7 @@ pub enum Target {
     Azure {
         account: Option<String>,
         endpoint: Option<String>,
-        credentials: AzureCredentials,
+        credentials: Credentials,
         dfs: bool,
         container: String,
         path: String,
@@ -752,11 +752,11 @@ fn resolve_azure(loc: Location, o: &StoreOptions) -> Result<Target> {
         ));
     }
 
-    let shared_key = |key: &Secret| -> Result<AzureCredentials> {
+    let shared_key = |key: &Secret| -> Result<Credentials> {
         let account = account.clone().ok_or_else(|| Error::invalid_input("an Azure account key needs \"account_name\""))?;
-        Ok(AzureCredentials::SharedKey { account, key: key.clone() })
+        Ok(Credentials::AzureSharedKey { account, key: key.clone() })
     };
-    let mut found: Vec<(&str, AzureCredentials)> = Vec::new();
+    let mut found: Vec<(&str, Credentials)> = Vec::new();
     if let Some(k) = &o.account_key {
         found.push(("account_key", shared_key(k)?));
     }
@@ -764,13 +764,13 @@ fn resolve_azure(loc: Location, o: &StoreOptions) -> Result<Target> {
         found.push(("the connection string's AccountKey", shared_key(k)?));
     }
     if let Some(s) = &o.sas_token {
-        found.push(("sas_token", AzureCredentials::Sas(sas("sas_token", s.expose())?)));
+        found.push(("sas_token", Credentials::AzureSas(sas("sas_token", s.expose())?)));
     }
     if let Some(s) = &cs.sas {
-        found.push(("the connection string's SharedAccessSignature", AzureCredentials::Sas(s.clone())));
+        found.push(("the connection string's SharedAccessSignature", Credentials::AzureSas(s.clone())));
     }
     if let Some(t) = &o.credential {
-        found.push(("credential", AzureCredentials::Bearer(t.clone())));
+        found.push(("credential", Credentials::Bearer(t.clone())));
     }
     if found.len() > 1 {
         let names: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
@@ -778,7 +778,7 @@ fn resolve_azure(loc: Location, o: &StoreOptions) -> Result<Target> {
     }
     let credentials = match found.pop() {
         Some((_, c)) if !o.anon => c,
-        _ => AzureCredentials::Anonymous,
+        _ => Credentials::Anonymous,
     };
     Ok(Target::Azure { account, endpoint, credentials, dfs, container: loc.bucket, path: loc.key })
 }

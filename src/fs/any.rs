@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::memory::MemoryStore;
-use super::store::{Capabilities, DeleteFailure, GetResult, Store};
+use super::store::{Capabilities, DeleteFailure, GetResult, Presigned, Store};
 use crate::core::error::Result;
 use crate::core::http::Method;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
@@ -89,7 +89,7 @@ impl<T: Transport> Store for AnyStore<T> {
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
         each!(self, s => s.abort_multipart(bucket, key, upload_id).await)
     }
-    fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String> {
-        each!(self, s => s.presign(method, bucket, key, expires))
+    async fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<Presigned> {
+        each!(self, s => s.presign(method, bucket, key, expires).await)
     }
 }

@@ -1,7 +1,8 @@
 //! The one driver for every HTTP provider. [`HttpStore`] implements [`Store`] over any
 //! [`Provider`] (S3 today; GCS and Azure next): it authorizes each attempt afresh (the time is
-//! part of a signature), sends through the [`Transport`], parses, and on failure asks the
-//! core's retry policy whether and when to go again. Reads go through the core's
+//! part of a signature) with credentials from the core's [`CredentialCache`] (which says when to
+//! fetch fresh ones, a request like any other), sends through the [`Transport`], parses, and on
+//! failure asks the core's retry policy whether and when to go again. Reads go through the core's
 //! [`ResumableRead`], so a body that breaks off is continued, not restarted. Nothing here
 //! knows a provider's protocol: that is all behind the `Provider`'s builders and parsers.
 
@@ -13,21 +14,14 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::store::{Capabilities, DeleteFailure, GetResult, Store, path_like};
+use crate::core::auth::{Authorizer, CredentialCache, CredentialStep, Credentials, Presigned, Scheme};
 use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::http::{Method, Request};
+use crate::core::http::Method;
 use crate::core::provider::{Call, Provider};
 use crate::core::read::ResumableRead;
 use crate::core::retry::{self, Decision, RetryPolicy};
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
 use crate::transport::{BodyStream, Clock, Random, Transport, XorShift};
-
-/// How requests are authorized: signs one attempt at `now`, and presigns.
-pub trait Sign: Send + Sync {
-    fn sign(&self, req: &mut Request, now: DateTime<Utc>) -> Result<()>;
-    /// Whether [`Sign::presign`] can work (credentials that can sign a URL).
-    fn can_presign(&self) -> bool;
-    fn presign(&self, req: Request, now: DateTime<Utc>, expires: Duration) -> Result<String>;
-}
 
 /// Requests sent and retries taken, shared by the clones of a store.
 #[derive(Debug, Default)]
@@ -36,11 +30,14 @@ pub struct CallStats {
     pub retries: AtomicU64,
     /// Reads continued from the byte where a broken-off body stopped.
     pub resumes: AtomicU64,
+    /// Credentials fetched (token requests sent).
+    pub credential_fetches: AtomicU64,
 }
 
 struct Inner<P, T> {
     provider: P,
-    auth: Box<dyn Sign>,
+    auth: Authorizer,
+    credentials: CredentialCache,
     transport: T,
     clock: Arc<dyn Clock>,
 }
@@ -73,14 +70,15 @@ impl<P: std::fmt::Debug, T> std::fmt::Debug for HttpStore<P, T> {
 }
 
 impl<P: Provider, T: Transport> HttpStore<P, T> {
-    /// A store of `provider`, authorized by `auth`, sending through `transport`.
-    pub fn from_parts(provider: P, auth: Box<dyn Sign>, transport: T, clock: Arc<dyn Clock>) -> Self {
+    /// A store of `provider`, its requests authorized by `auth` with `credentials`, sent
+    /// through `transport`.
+    pub fn from_parts(provider: P, auth: Authorizer, credentials: CredentialCache, transport: T, clock: Arc<dyn Clock>) -> Self {
         let mut caps = provider.capabilities();
-        caps.presign &= auth.can_presign();
+        caps.presign &= can_presign(&auth, &credentials, clock.now());
         // Jitter only needs to differ between clients: seed it from the clock.
         let seed = clock.now().timestamp_nanos_opt().unwrap_or_default() as u64;
         HttpStore {
-            inner: Arc::new(Inner { provider, auth, transport, clock }),
+            inner: Arc::new(Inner { provider, auth, credentials, transport, clock }),
             caps,
             retry: RetryPolicy::default(),
             random: Arc::new(XorShift::new(seed)),
@@ -130,6 +128,33 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         self.inner.clock.now()
     }
 
+    /// Credentials for the next attempt: the cache's, or fetched when it says so. A failed
+    /// fetch still yields the old credential while that is valid (the cache decides).
+    async fn credentials(&self) -> Result<Arc<Credentials>> {
+        let cache = &self.inner.credentials;
+        match cache.step(self.now())? {
+            CredentialStep::Ready(c) => Ok(c),
+            CredentialStep::Fetch(req) => {
+                self.stats.credential_fetches.fetch_add(1, Ordering::Relaxed);
+                match self.inner.transport.send(req).await {
+                    Ok(resp) => cache.feed(&resp, self.now()).or_else(|e| cache.fetch_failed(e, self.now())),
+                    Err(e) => cache.fetch_failed(e, self.now()),
+                }
+            }
+        }
+    }
+
+    /// After `err`: whether it says the credentials expired and fresh ones may help (only once
+    /// per call, and only where they can be refreshed). Then the cache forgets them.
+    fn refresh_after(&self, err: &Error, refreshed: &mut bool) -> bool {
+        if *refreshed || !self.inner.credentials.is_refreshing() || !self.inner.provider.credentials_expired(err) {
+            return false;
+        }
+        *refreshed = true;
+        self.inner.credentials.invalidate();
+        true
+    }
+
     /// Send `call` until it succeeds or the retry policy gives up. A non-2xx answer becomes
     /// the provider's typed error; a parser's retryable error (an `<Error>` inside a 200) is
     /// retried like one. An error that may hide a carried-out request says so
@@ -140,20 +165,29 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         let start = self.now();
         let mut attempts = 0;
         let mut maybe_applied = false;
+        let mut refreshed = false;
         loop {
             attempts += 1;
-            let mut attempt = call.request.clone();
-            inner.auth.sign(&mut attempt, self.now())?;
-            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
-            let err = match inner.transport.send(attempt).await {
-                Ok(resp) if resp.is_success() => match (call.parse)(&resp) {
-                    Ok(v) => return Ok(v),
-                    Err(e) => e,
-                },
-                Ok(resp) => inner.provider.parse_error(&resp),
+            let err = match self.credentials().await {
                 Err(e) => e,
+                Ok(creds) => {
+                    let mut attempt = call.request.clone();
+                    inner.auth.authorize(&mut attempt, &creds, self.now())?;
+                    self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+                    match inner.transport.send(attempt).await {
+                        Ok(resp) if resp.is_success() => match (call.parse)(&resp) {
+                            Ok(v) => return Ok(v),
+                            Err(e) => e,
+                        },
+                        Ok(resp) => inner.provider.parse_error(&resp),
+                        Err(e) => e,
+                    }
+                }
             };
             maybe_applied |= err.outcome_unknown;
+            if self.refresh_after(&err, &mut refreshed) {
+                continue;
+            }
             if let Err(mut err) = self.backoff(attempts, start, err, idempotent).await {
                 err.outcome_unknown |= maybe_applied;
                 return Err(err);
@@ -180,6 +214,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         let started = self.now();
         let mut read = ResumableRead::new(range);
         let mut attempts = 0;
+        let mut refreshed = false;
         loop {
             attempts += 1;
             let before = read.resumes();
@@ -188,7 +223,14 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                 self.stats.resumes.fetch_add(1, Ordering::Relaxed);
             }
             let mut req = inner.provider.get(bucket, key, ask.range, ask.if_match.as_deref())?;
-            inner.auth.sign(&mut req, self.now())?;
+            let creds = match self.credentials().await {
+                Ok(c) => c,
+                Err(e) => {
+                    self.backoff(attempts, started, e, true).await?;
+                    continue;
+                }
+            };
+            inner.auth.authorize(&mut req, &creds, self.now())?;
             self.stats.attempts.fetch_add(1, Ordering::Relaxed);
             let err = match inner.transport.send_streaming(req).await {
                 Err(e) => e,
@@ -215,6 +257,9 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                     },
                 },
             };
+            if self.refresh_after(&err, &mut refreshed) {
+                continue;
+            }
             self.backoff(attempts, started, err, true).await?;
         }
     }
@@ -268,13 +313,30 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         }
     }
 
-    /// The URL for `method` on one object, valid for `expires`, usable without credentials.
-    pub fn presign_url(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String> {
+    /// What someone without credentials sends to do `method` on one object until `expires`
+    /// from now: the method, the URL and the headers that were signed.
+    async fn presigned(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<Presigned> {
         if !self.caps.presign {
-            return Err(Error::not_supported("presigning needs credentials"));
+            return Err(Error::not_supported("presigning needs credentials that can sign a URL"));
         }
         let req = self.inner.provider.presign_request(method, bucket, key)?;
-        self.inner.auth.presign(req, self.now(), expires)
+        let creds = self.credentials().await?;
+        self.inner.auth.presign(req, &creds, self.now(), expires)
+    }
+}
+
+/// Whether `auth` can presign with these credentials. Refreshing credentials are assumed to
+/// (they are not fetched here); fixed ones are asked.
+fn can_presign(auth: &Authorizer, credentials: &CredentialCache, now: DateTime<Utc>) -> bool {
+    if *auth.scheme() == Scheme::None {
+        return false;
+    }
+    if credentials.is_refreshing() {
+        return true;
+    }
+    match credentials.step(now) {
+        Ok(CredentialStep::Ready(c)) => !matches!(*c, Credentials::Anonymous | Credentials::Bearer(_)),
+        _ => false,
     }
 }
 
@@ -371,7 +433,7 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
         }
     }
 
-    fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String> {
-        self.presign_url(method, bucket, key, expires).map_err(|e| e.at(bucket, key))
+    async fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<Presigned> {
+        self.presigned(method, bucket, key, expires).await.map_err(|e| e.at(bucket, key))
     }
 }

@@ -445,7 +445,13 @@ impl Store for LocalStore {
         }
     }
 
-    fn presign(&self, _method: Method, _bucket: &str, _key: &str, _expires: Duration) -> Result<String> {
+    async fn presign(
+        &self,
+        _method: Method,
+        _bucket: &str,
+        _key: &str,
+        _expires: Duration,
+    ) -> Result<crate::fs::store::Presigned> {
         Err(Error::not_supported("file:// has no URLs to presign"))
     }
 }

@@ -328,7 +328,13 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn presign(&self, _method: Method, _bucket: &str, _key: &str, _expires: Duration) -> Result<String> {
+    async fn presign(
+        &self,
+        _method: Method,
+        _bucket: &str,
+        _key: &str,
+        _expires: Duration,
+    ) -> Result<crate::fs::store::Presigned> {
         Err(Error::not_supported("memory:// has no URLs to presign"))
     }
 }

@@ -3,65 +3,31 @@
 //! ListMultipartUploads.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use super::http::{HttpStore, Sign};
+use super::http::HttpStore;
+use crate::core::auth::{Authorizer, CredentialCache, Credentials, Scheme};
 use crate::core::creds::AwsCredentials;
-use crate::core::error::{Error, Result};
-use crate::core::http::Request;
+use crate::core::error::Result;
+use crate::core::provider::Call;
 use crate::core::s3::{self, S3Config};
-use crate::core::sign::sigv4::{Payload, SignOptions, Signer, SigningParams};
 use crate::transport::{Clock, Transport};
 
 /// S3 (and S3-compatible servers) through transport `T`.
 pub type S3Store<T> = HttpStore<S3Config, T>;
 
-/// SigV4 for S3: bodies are hashed into the signature where the config says so.
-struct SigV4 {
-    credentials: Option<AwsCredentials>,
-    region: String,
-    sign_payload: bool,
-    signer: Signer,
-}
-
-impl SigV4 {
-    fn params(&self, now: DateTime<Utc>) -> Option<SigningParams<'_>> {
-        let credentials = self.credentials.as_ref()?;
-        Some(SigningParams { credentials, region: &self.region, service: "s3", time: now })
-    }
-}
-
-impl Sign for SigV4 {
-    fn sign(&self, req: &mut Request, now: DateTime<Utc>) -> Result<()> {
-        let Some(params) = self.params(now) else { return Ok(()) };
-        let body = req.body.clone();
-        let payload = if self.sign_payload || body.is_empty() { Payload::Signed(&body) } else { Payload::Unsigned };
-        self.signer.sign(req, &params, payload).map(|_| ())
-    }
-
-    fn can_presign(&self) -> bool {
-        self.credentials.is_some()
-    }
-
-    fn presign(&self, mut req: Request, now: DateTime<Utc>, expires: Duration) -> Result<String> {
-        let params = self.params(now).ok_or_else(|| Error::not_supported("presigning needs credentials"))?;
-        self.signer.presign(&mut req, &params, expires, Payload::Unsigned)?;
-        Ok(req.url())
-    }
-}
-
 impl<T: Transport> HttpStore<S3Config, T> {
     /// An S3 store; `credentials: None` sends requests unsigned (public buckets).
     pub fn new(config: S3Config, credentials: Option<AwsCredentials>, transport: T, clock: Arc<dyn Clock>) -> Self {
-        let auth = SigV4 {
-            credentials,
-            region: config.region.clone(),
-            sign_payload: config.signs_payload(),
-            signer: Signer::new(SignOptions::S3),
-        };
-        HttpStore::from_parts(config, Box::new(auth), transport, clock)
+        let creds = credentials.map_or(Credentials::Anonymous, Credentials::Aws);
+        Self::with_credentials(config, CredentialCache::fixed(creds), transport, clock)
+    }
+
+    /// An S3 store whose credentials come from `credentials`, which may refresh them (container
+    /// credentials, STS): fetched through the same transport, before they expire.
+    pub fn with_credentials(config: S3Config, credentials: CredentialCache, transport: T, clock: Arc<dyn Clock>) -> Self {
+        // Over https TLS protects the body; hashing every part into the signature is wasted CPU.
+        let scheme = Scheme::SigV4 { region: config.region.clone(), service: "s3".into(), sign_payload: config.signs_payload() };
+        HttpStore::from_parts(config, Authorizer::new(scheme), credentials, transport, clock)
     }
 
     pub fn config(&self) -> &S3Config {
@@ -71,7 +37,7 @@ impl<T: Transport> HttpStore<S3Config, T> {
     /// In-progress multipart uploads (to prove nothing was left behind, or to clean up).
     pub async fn list_multipart_uploads(&self, bucket: &str, prefix: &str) -> Result<Vec<(String, String)>> {
         let req = s3::list_multipart_uploads(self.config(), bucket, prefix)?;
-        let uploads = self.call(crate::core::provider::Call::new(req, s3::parse_list_multipart_uploads)).await?;
+        let uploads = self.call(Call::new(req, s3::parse_list_multipart_uploads)).await?;
         Ok(uploads.into_iter().map(|u| (u.key, u.upload_id)).collect())
     }
 }
@@ -115,13 +81,14 @@ mod native {
 mod tests {
     use std::collections::VecDeque;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use bytes::Bytes;
 
     use super::*;
-    use crate::core::error::ErrorKind;
+    use crate::core::error::{Error, ErrorKind};
     use crate::core::etag::md5_hex;
-    use crate::core::http::{Headers, Method, Response};
+    use crate::core::http::{Headers, Method, Request, Response};
     use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
     use crate::fs::Store;
     use crate::transport::{BodyStream, FixedClock};
@@ -134,6 +101,8 @@ mod tests {
         answers: Mutex<VecDeque<Result<Response>>>,
         /// Method, If-None-Match and Range of every request.
         seen: Mutex<Vec<Seen>>,
+        /// The Authorization header of every request (empty when unsigned).
+        auth: Mutex<Vec<String>>,
     }
 
     struct Whole(Option<Bytes>);
@@ -150,6 +119,7 @@ mod tests {
         async fn send_streaming(&self, req: Request) -> Result<(Response, Whole)> {
             let h = |n: &str| req.headers.get(n).map(str::to_string);
             self.seen.lock().unwrap().push((req.method, h("if-none-match"), h("range")));
+            self.auth.lock().unwrap().push(h("authorization").unwrap_or_default());
             let mut r = self.answers.lock().unwrap().pop_front().expect("script ran out")?;
             let body = std::mem::take(&mut r.body);
             Ok((r, Whole(Some(body))))
@@ -173,7 +143,7 @@ mod tests {
     }
 
     fn script(answers: Vec<Result<Response>>) -> Arc<Script> {
-        Arc::new(Script { answers: Mutex::new(answers.into()), seen: Mutex::default() })
+        Arc::new(Script { answers: Mutex::new(answers.into()), ..Script::default() })
     }
 
     fn store(script: &Arc<Script>, config: S3Config) -> S3Store<Arc<Script>> {
@@ -260,5 +230,73 @@ mod tests {
         let s = script(vec![answer(206, &[("content-range", "bytes 7-9/10"), ("content-length", "3")], "789")]);
         futures::executor::block_on(store(&s, config()).get("bucket", "k", Some(ByteRange::Suffix(3)))).unwrap();
         assert_eq!(s.seen.lock().unwrap()[0].2.as_deref(), Some("bytes=-3"));
+    }
+
+    /// A clock the test moves forward.
+    struct Moving(Mutex<chrono::DateTime<chrono::Utc>>);
+
+    impl Clock for Moving {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn container_answer(id: &str, expires: &str) -> Result<Response> {
+        let body =
+            format!(r#"{{"AccessKeyId":"{id}","SecretAccessKey":"secret-{id}","Token":"token-{id}","Expiration":"{expires}"}}"#);
+        answer(200, &[("content-type", "application/json")], &body)
+    }
+
+    #[test]
+    fn credentials_are_fetched_through_the_transport_refreshed_before_expiry_and_after_expired_token() {
+        use crate::core::auth::{AwsContainerCredentials, CredentialCache};
+        let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(); // 2023-11-14T22:13:20Z
+        let clock = Arc::new(Moving(Mutex::new(t0)));
+        let provider = AwsContainerCredentials::full("http://127.0.0.1:9/creds", None).unwrap();
+        let cache = CredentialCache::refreshing(Box::new(provider), Duration::from_secs(300));
+        let expired = "<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>";
+        let meta = || answer(200, &[("content-length", "1"), ("etag", "\"e\"")], "");
+        let s = script(vec![
+            container_answer("A", "2023-11-14T23:13:20Z"), // valid one hour
+            meta(),
+            meta(),                                        // still fresh: no fetch
+            container_answer("B", "2023-11-15T00:13:20Z"), // within 5 minutes of expiry: refreshed first
+            meta(),
+            answer(403, &[], expired), // the service says it expired: refreshed once, repeated
+            container_answer("C", "2023-11-15T23:13:20Z"),
+            meta(),
+        ]);
+        let store = S3Store::with_credentials(config(), cache, s.clone(), clock.clone());
+        assert!(store.capabilities().presign, "refreshing AWS keys can presign");
+        let head = || futures::executor::block_on(store.head("bucket", "k"));
+        head().unwrap();
+        head().unwrap();
+        *clock.0.lock().unwrap() = t0 + chrono::TimeDelta::minutes(57);
+        head().unwrap();
+        head().unwrap();
+        let methods: Vec<_> = s.seen.lock().unwrap().iter().map(|(m, ..)| *m).collect();
+        use Method::{Get, Head};
+        assert_eq!(methods, [Get, Head, Head, Get, Head, Head, Get, Head]);
+        let auth = s.auth.lock().unwrap();
+        let key_of = |i: usize| auth[i].split("Credential=").nth(1).map(|c| c.split('/').next().unwrap().to_string());
+        assert_eq!([key_of(1), key_of(2), key_of(4), key_of(5), key_of(7)].map(Option::unwrap), ["A", "A", "B", "B", "C"]);
+        assert_eq!(auth[0], "", "the token request itself is not signed");
+        assert_eq!(store.stats().credential_fetches.load(std::sync::atomic::Ordering::Relaxed), 3);
+        // An expired token refused again after the refresh is the caller's error, not a loop.
+        drop(auth);
+        let s = script(vec![
+            container_answer("D", "2023-11-15T23:13:20Z"),
+            answer(403, &[], expired),
+            container_answer("E", "2023-11-15T23:13:20Z"),
+            answer(403, &[], expired),
+        ]);
+        let cache = CredentialCache::refreshing(
+            Box::new(AwsContainerCredentials::full("http://127.0.0.1:9/c", None).unwrap()),
+            Duration::from_secs(300),
+        );
+        let store = S3Store::with_credentials(config(), cache, s.clone(), clock);
+        let e = futures::executor::block_on(store.head("bucket", "k")).unwrap_err();
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::PermissionDenied, Some("ExpiredToken")));
+        assert_eq!(s.seen.lock().unwrap().len(), 4);
     }
 }

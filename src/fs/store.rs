@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+pub use crate::core::auth::Presigned;
 use crate::core::error::Result;
 use crate::core::http::Method;
 pub use crate::core::types::Capabilities;
@@ -88,8 +89,16 @@ pub trait Store: MaybeSend + MaybeSync {
     ) -> impl Future<Output = Result<ObjectMeta>> + MaybeSend;
     fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> impl Future<Output = Result<()>> + MaybeSend;
 
-    /// A presigned URL valid for `expires`. `ErrorKind::NotSupported` where there is no such thing.
-    fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<String>;
+    /// What someone without credentials sends to do `method` on one object until `expires` from
+    /// now: the method, the URL and any headers that were signed. `ErrorKind::NotSupported`
+    /// where there is no such thing (memory://, file://, anonymous or bearer credentials).
+    fn presign(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: &str,
+        expires: Duration,
+    ) -> impl Future<Output = Result<Presigned>> + MaybeSend;
 }
 
 /// Where a listing resumes: strictly after this string (the continuation token, else

@@ -270,12 +270,14 @@ pub async fn hostile_keys(fx: &Fixture) {
 
 /// GET and PUT through presigned URLs with a plain HTTP client (no credentials).
 async fn presigned_roundtrip(fx: &Fixture, p: &str, body: &Bytes) {
-    let url = fx.fs.sign(p, std::time::Duration::from_secs(300)).unwrap();
+    let url = fx.fs.sign(p, std::time::Duration::from_secs(300)).await.unwrap();
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 200, "presigned GET {p:?}");
     assert!(resp.bytes().await.unwrap() == *body);
     let put_path = format!("{p}.presigned");
-    let url = fx.fs.sign_method(pailfs::core::http::Method::Put, &put_path, std::time::Duration::from_secs(300)).unwrap();
+    let put = fx.fs.presign(pailfs::core::http::Method::Put, &put_path, std::time::Duration::from_secs(300)).await.unwrap();
+    assert_eq!((put.method, put.headers.len()), (pailfs::core::http::Method::Put, 0), "nothing the uploader must send is signed");
+    let url = put.url;
     let resp = reqwest::Client::new().put(&url).body(b"via presigned put".to_vec()).send().await.unwrap();
     assert_eq!(resp.status(), 200, "presigned PUT {p:?}: {}", resp.text().await.unwrap_or_default());
     assert_eq!(&fx.fs.cat(&put_path).await.unwrap()[..], b"via presigned put");
@@ -454,7 +456,7 @@ pub async fn typed_errors(fx: &Fixture) {
     assert!(!fs.exists(&no_bucket).await.unwrap());
     assert_eq!(fs.cat(&fx.bucket).await.unwrap_err().kind, ErrorKind::InvalidInput, "a bucket is not a file");
     if !fs.store().capabilities().presign {
-        assert_eq!(fs.sign(&fx.p("k"), std::time::Duration::from_secs(60)).unwrap_err().kind, ErrorKind::NotSupported);
+        assert_eq!(fs.sign(&fx.p("k"), std::time::Duration::from_secs(60)).await.unwrap_err().kind, ErrorKind::NotSupported);
     }
 }
 
@@ -496,14 +498,14 @@ pub async fn presign(fx: &Fixture) {
     let fs = &fx.fs;
     fs.pipe(&fx.p("s.txt"), Bytes::from_static(b"signed")).await.unwrap();
     if !fs.store().capabilities().presign {
-        assert_eq!(fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(60)).unwrap_err().kind, ErrorKind::NotSupported);
+        assert_eq!(fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(60)).await.unwrap_err().kind, ErrorKind::NotSupported);
         return;
     }
     presigned_roundtrip(fx, &fx.p("s.txt"), &Bytes::from_static(b"signed")).await;
-    let err = fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(8 * 24 * 3600)).unwrap_err();
+    let err = fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(8 * 24 * 3600)).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidInput, "beyond 7 days");
     // A tampered signature is refused by the server.
-    let url = fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(60)).unwrap();
+    let url = fs.sign(&fx.p("s.txt"), std::time::Duration::from_secs(60)).await.unwrap();
     let bad = tamper_signature(&url);
     let status = reqwest::get(&bad).await.unwrap().status();
     if fx.server.verifies_signatures {

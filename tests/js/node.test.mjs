@@ -98,9 +98,17 @@ async function suite(server) {
   assert.deepEqual(top, [`directory:${p('dir')}`, `directory:${p('many')}`]);
 
   // A presigned URL works with a plain fetch and no credentials.
-  const res = await fetch(fs.sign(p(key), 60));
+  const res = await fetch(await fs.sign(p(key), 60));
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'hello from node');
+  // A presigned PUT: the holder uploads with plain fetch, sending exactly the signed headers.
+  const up = await fs.presign(p('presigned/up.txt'), { method: 'PUT', expires: 120 });
+  assert.equal(up.method, 'PUT');
+  const put = await fetch(up.url, { method: 'PUT', headers: { ...up.headers, 'content-type': 'application/octet-stream' }, body: 'via presigned PUT' });
+  assert.equal(put.status, 200, await put.text());
+  assert.equal(new TextDecoder().decode(await fs.cat(p('presigned/up.txt'), null, null)), 'via presigned PUT');
+  await assert.rejects(fs.presign(p('x'), { method: 'POST' }), (e) => e.kind === 'NotSupported');
+  await assert.rejects(PailFs.fromUrl(`${opts.endpoint_url}/${bucket}`, { anon: true }).sign(p(key), 60), (e) => e.kind === 'NotSupported');
 
   await behaviourTwin(fs, bucket, server);
 

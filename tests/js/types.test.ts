@@ -23,7 +23,11 @@ export async function use(): Promise<void> {
     const names: string[] = page.map((e) => e.name);
     void names;
   }
-  const url: string = fs.sign('b/k', 60);
+  const url: string = await fs.sign('b/k', 60);
+  const upload = await fs.presign('b/k', { method: 'PUT', expires: 600 });
+  const target: string = upload.url;
+  const mustSend: Record<string, string> = upload.headers;
+  void [target, mustSend];
   const stream: ReadableStream<Uint8Array> = fs.open('b/k');
   void stream;
   const found: string[] = await fs.find('b', { signal: ac.signal });
@@ -47,6 +51,8 @@ export function misuse(fs: PailFs): void {
   void new PailFs({ endpont: 'http://x' });
   // @ts-expect-error: the old camelCase names are gone
   void new PailFs({ accessKeyId: 'k' });
+  // @ts-expect-error: presign takes no POST
+  void fs.presign('b/k', { method: 'POST' });
   // @ts-expect-error: the signal must be an AbortSignal
   void fs.ls('b', { signal: 'stop' });
 }

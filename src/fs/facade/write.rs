@@ -183,15 +183,33 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         }
     }
 
-    /// A presigned GET URL.
-    pub fn sign(&self, path: &str, expires: Duration) -> Result<String> {
-        let (bucket, key) = file_path(path)?;
-        self.store.presign(Method::Get, &bucket, &key, expires)
+    /// A presigned GET URL (fsspec's `sign`): anyone holding it can read the file until it
+    /// expires, with a plain GET.
+    pub async fn sign(&self, path: &str, expires: Duration) -> Result<String> {
+        Ok(self.presign(Method::Get, path, expires).await?.url)
     }
 
-    /// A presigned URL for another method (PUT to upload without credentials, ...).
-    pub fn sign_method(&self, method: Method, path: &str, expires: Duration) -> Result<String> {
+    /// What someone without credentials sends to do `method` (GET, HEAD, PUT to upload, DELETE)
+    /// on a file until `expires` from now: the method, the URL and the headers that were signed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pailfs::core::http::Method;
+    /// use pailfs::core::options::StoreOptions;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let opts = StoreOptions::from_json_str(r#"{"key": "AKID", "secret": "s3cr3t", "region": "eu-west-1"}"#)?;
+    /// let fs = pailfs::fs::open::open_url("s3://my-bucket", &opts)?.fs;
+    /// // Signing is local: no request is sent.
+    /// let upload = fs.presign(Method::Put, "my-bucket/inbox/report.pdf", Duration::from_secs(900)).await?;
+    /// assert_eq!(upload.method, Method::Put);
+    /// assert!(upload.url.starts_with("https://my-bucket.s3.eu-west-1.amazonaws.com/inbox/report.pdf?"));
+    /// assert!(upload.url.contains("X-Amz-Expires=900"));
+    /// assert!(!format!("{upload:?}").contains("s3cr3t"));
+    /// # Ok::<(), pailfs::Error>(()) }).unwrap();
+    /// ```
+    pub async fn presign(&self, method: Method, path: &str, expires: Duration) -> Result<crate::fs::store::Presigned> {
         let (bucket, key) = file_path(path)?;
-        self.store.presign(method, &bucket, &key, expires)
+        self.store.presign(method, &bucket, &key, expires).await
     }
 }

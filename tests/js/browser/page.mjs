@@ -50,7 +50,7 @@ async function run() {
   for (let i = 0; i < 20; i++) if (range[i] !== big[8_388_600 + i]) throw new Error('range differs');
   steps.push('ranged read across the part boundary');
 
-  const url = fs.sign(p('up/hello 🇦🇺.txt'), 60);
+  const url = await fs.sign(p('up/hello 🇦🇺.txt'), 60);
   const res = await fetch(url);
   if (res.status !== 200 || (await res.text()) !== 'hello browser') throw new Error(`presigned GET ${res.status}`);
   steps.push('presigned GET with plain fetch');
