@@ -98,12 +98,15 @@ enum Cmd {
     Du { url: String },
     /// Paths matching a glob (`*`, `**`, `?`, `[..]`).
     Glob { pattern: String },
-    /// A presigned GET URL.
+    /// A presigned URL: anyone holding it can do METHOD on the object until it expires.
     Sign {
         url: String,
-        /// Lifetime in seconds.
+        /// Lifetime in seconds (at most 7 days).
         #[arg(long, default_value_t = 3600)]
         expires: u64,
+        /// GET, HEAD, PUT (an upload without credentials) or DELETE.
+        #[arg(long, default_value = "GET")]
+        method: String,
     },
 }
 
@@ -264,10 +267,16 @@ async fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "{p}")?;
             }
         }
-        Cmd::Sign { url, expires } => {
+        Cmd::Sign { url, expires, method } => {
             let (fs, path) = opener.open(&url)?;
+            let method = pailfs::core::http::Method::parse(&method.to_ascii_uppercase())
+                .ok_or_else(|| Error::invalid_input(format!("--method {method:?}: expected GET, HEAD, PUT or DELETE")))?;
+            let p = fs.presign(method, &path, Duration::from_secs(expires)).await?;
             // The user asked for the URL: printing its signature is the point here.
-            writeln!(out, "{}", fs.sign(&path, Duration::from_secs(expires)).await?)?;
+            writeln!(out, "{}", p.url)?;
+            for (k, v) in &p.headers {
+                writeln!(out, "{k}: {v}")?;
+            }
         }
     }
     Ok(())
