@@ -107,14 +107,7 @@ impl Authorizer {
         match (&self.scheme, creds) {
             (_, Credentials::Anonymous) | (Scheme::None, _) => Ok(()),
             (Scheme::SigV4 { region, service, sign_payload }, Credentials::Aws(c)) => {
-                let cx = Context {
-                    family: AWS4,
-                    access_key_id: &c.access_key_id,
-                    session_token: c.session_token.as_ref(),
-                    region,
-                    service,
-                    time: now,
-                };
+                let cx = aws_context(c, region, service, now);
                 self.sign_headers(req, &cx, &c.secret_access_key, *sign_payload)
             }
             (Scheme::Goog4Hmac { region }, Credentials::GcsHmac { access_id, secret }) => {
@@ -180,14 +173,7 @@ impl Authorizer {
                 )));
             }
             (Scheme::SigV4 { region, service, .. }, Credentials::Aws(c)) => {
-                let cx = Context {
-                    family: AWS4,
-                    access_key_id: &c.access_key_id,
-                    session_token: c.session_token.as_ref(),
-                    region,
-                    service,
-                    time: now,
-                };
+                let cx = aws_context(c, region, service, now);
                 let body = req.body.clone();
                 let payload = if is_s3(service) { Payload::Unsigned } else { Payload::Signed(&body) };
                 self.signer.presign_with(&mut req, &cx, &c.secret_access_key, expires, payload)?;
@@ -285,6 +271,11 @@ fn redact_url(url: &str) -> String {
         }
     }
     out
+}
+
+/// The SigV4 context of AWS keys in `region` for `service` at `now`.
+fn aws_context<'a>(c: &'a AwsCredentials, region: &'a str, service: &'a str, now: DateTime<Utc>) -> Context<'a> {
+    Context { family: AWS4, access_key_id: &c.access_key_id, session_token: c.session_token.as_ref(), region, service, time: now }
 }
 
 #[cfg(test)]
