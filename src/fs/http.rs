@@ -217,12 +217,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         let mut refreshed = false;
         loop {
             attempts += 1;
-            let before = read.resumes();
-            let ask = read.next_request();
-            if read.resumes() > before {
-                self.stats.resumes.fetch_add(1, Ordering::Relaxed);
-            }
-            let mut req = inner.provider.get(bucket, key, ask.range, ask.if_match.as_deref())?;
+            // Credentials first: a failed fetch must not count as a resumed read.
             let creds = match self.credentials().await {
                 Ok(c) => c,
                 Err(e) => {
@@ -230,6 +225,12 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                     continue;
                 }
             };
+            let before = read.resumes();
+            let ask = read.next_request();
+            if read.resumes() > before {
+                self.stats.resumes.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut req = inner.provider.get(bucket, key, ask.range, ask.if_match.as_deref())?;
             inner.auth.authorize(&mut req, &creds, self.now())?;
             self.stats.attempts.fetch_add(1, Ordering::Relaxed);
             let err = match inner.transport.send_streaming(req).await {
