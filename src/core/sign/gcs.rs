@@ -15,9 +15,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, utf8_percent_encode};
+#[cfg(feature = "rsa")]
 use rsa::RsaPrivateKey;
+#[cfg(feature = "rsa")]
 use rsa::pkcs1::DecodeRsaPrivateKey;
+#[cfg(feature = "rsa")]
 use rsa::pkcs8::DecodePrivateKey;
+#[cfg(feature = "rsa")]
 use sha2::{Digest, Sha256};
 
 use super::sigv4::{self, Context, Family, GOOG4_HMAC, GOOG4_RSA, Payload, Prepared, SignOptions, Signature, stamp};
@@ -294,10 +298,13 @@ fn request_for(req: &V4SignRequest) -> Result<Request> {
 }
 
 /// A parsed service-account RSA private key. Parsing is the slow part, so keep one around to
-/// sign many URLs (or JWTs). Debug never prints the key.
+/// sign many URLs (or JWTs). Debug never prints the key. Feature `rsa` (on by default; off in
+/// the wasm package, where RSA is a third of the module and a browser rarely holds such a key).
+#[cfg(feature = "rsa")]
 #[derive(Clone)]
 pub struct ServiceAccountKey(RsaPrivateKey);
 
+#[cfg(feature = "rsa")]
 impl ServiceAccountKey {
     /// Parse a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`, what service-account JSON files
     /// hold) or PKCS#1 (`BEGIN RSA PRIVATE KEY`). A key pasted with literal `\n` escapes, as
@@ -338,6 +345,7 @@ impl ServiceAccountKey {
     }
 }
 
+#[cfg(feature = "rsa")]
 impl fmt::Debug for ServiceAccountKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ServiceAccountKey(<redacted>)")
@@ -346,6 +354,7 @@ impl fmt::Debug for ServiceAccountKey {
 
 /// What signs a GCS string to sign: an RSA key or a derived HMAC key.
 enum KeySigner<'a> {
+    #[cfg(feature = "rsa")]
     Rsa(Box<ServiceAccountKey>),
     Hmac(&'a Secret),
 }
@@ -353,8 +362,13 @@ enum KeySigner<'a> {
 impl<'a> KeySigner<'a> {
     fn from_creds(creds: &'a Credentials) -> Result<Self> {
         match creds {
+            #[cfg(feature = "rsa")]
             Credentials::GcsServiceAccount { private_key_pem, .. } => {
                 Ok(KeySigner::Rsa(Box::new(ServiceAccountKey::from_pem(private_key_pem.expose())?)))
+            }
+            #[cfg(not(feature = "rsa"))]
+            Credentials::GcsServiceAccount { .. } => {
+                Err(Error::not_supported("signing with a service account key needs pailfs built with the `rsa` feature"))
             }
             Credentials::GcsHmac { secret, .. } => Ok(KeySigner::Hmac(secret)),
             _ => Err(Error::not_supported("GCS signing needs a service account key or an HMAC key")),
@@ -363,6 +377,7 @@ impl<'a> KeySigner<'a> {
 
     fn sign_hex(&self, date: &str, region: &str, string_to_sign: &str) -> Result<String> {
         match self {
+            #[cfg(feature = "rsa")]
             KeySigner::Rsa(key) => Ok(hex(&key.sign_sha256(string_to_sign.as_bytes())?)),
             KeySigner::Hmac(secret) => {
                 let key = GOOG4_HMAC.signing_key(secret.expose(), date, region, SERVICE);
@@ -674,6 +689,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "rsa")]
     fn bad_pem_is_rejected_without_echoing_it() {
         let sa = Credentials::GcsServiceAccount {
             client_email: "a@b".into(),
