@@ -32,12 +32,12 @@ impl<S: Store + Clone + 'static> FileSystem<S> {
         self.flush_pending().await?;
         let (bucket, key) = file_path(rpath)?;
         let mut w = FileWriter::create(self.store.clone(), bucket, key, opts.clone(), cfg, self.aborts.clone())?;
-        // Read straight into the buffer handed to the writer (no extra copy), a round of parts
-        // at a time so they upload concurrently.
-        let round = cfg.part_size as usize * cfg.concurrency.max(1);
-        let mut buf = bytes::BytesMut::with_capacity(round);
+        // The writer copies what it takes into its own part buffers (which bound the memory
+        // held: parts in flight + 1), so reading 1 MiB at a time adds only that much.
+        const CHUNK: usize = 1024 * 1024;
+        let mut buf = bytes::BytesMut::with_capacity(CHUNK);
         loop {
-            buf.reserve(round);
+            buf.reserve(CHUNK);
             let n = match f.read_buf(&mut buf).await {
                 Ok(n) => n,
                 Err(e) => {
