@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::store::{Capabilities, DeleteFailure, GetResult, Store, list_after, paginate};
+use super::store::{Capabilities, DeleteFailure, GetResult, Presigned, Store, list_after, paginate};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::etag::{md5_hex, unquote};
 use crate::core::http::Method;
@@ -445,13 +445,7 @@ impl Store for LocalStore {
         }
     }
 
-    async fn presign(
-        &self,
-        _method: Method,
-        _bucket: &str,
-        _key: &str,
-        _expires: Duration,
-    ) -> Result<crate::fs::store::Presigned> {
+    async fn presign(&self, _method: Method, _bucket: &str, _key: &str, _expires: Duration) -> Result<Presigned> {
         Err(Error::not_supported("file:// has no URLs to presign"))
     }
 }

@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 
-use super::store::{Capabilities, DeleteFailure, GetResult, Store, list_after, paginate};
+use super::store::{Capabilities, DeleteFailure, GetResult, Presigned, Store, list_after, paginate};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::etag::{md5_hex, unquote};
 use crate::core::http::Method;
@@ -328,13 +328,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn presign(
-        &self,
-        _method: Method,
-        _bucket: &str,
-        _key: &str,
-        _expires: Duration,
-    ) -> Result<crate::fs::store::Presigned> {
+    async fn presign(&self, _method: Method, _bucket: &str, _key: &str, _expires: Duration) -> Result<Presigned> {
         Err(Error::not_supported("memory:// has no URLs to presign"))
     }
 }
