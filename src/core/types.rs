@@ -123,6 +123,14 @@ pub struct PutOptions {
     pub if_match: Option<String>,
 }
 
+/// What a resumable session holds after a chunk (or when asked): the first `committed` bytes,
+/// and the object once the last chunk made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkAck {
+    pub committed: u64,
+    pub object: Option<ObjectMeta>,
+}
+
 /// One key a batch delete could not remove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeleteFailure {

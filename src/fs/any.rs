@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::memory::MemoryStore;
-use super::store::{Capabilities, DeleteFailure, GetResult, Presigned, Store};
+use super::store::{Capabilities, ChunkAck, DeleteFailure, GetResult, Presigned, Store};
 use crate::core::error::Result;
 use crate::core::http::Method;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
@@ -88,6 +88,26 @@ impl<T: Transport> Store for AnyStore<T> {
     }
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
         each!(self, s => s.abort_multipart(bucket, key, upload_id).await)
+    }
+    async fn upload_block(&self, bucket: &str, key: &str, block_id: &str, data: Bytes) -> Result<()> {
+        each!(self, s => s.upload_block(bucket, key, block_id, data).await)
+    }
+    async fn commit_blocks(&self, bucket: &str, key: &str, block_ids: &[String], opts: &PutOptions) -> Result<ObjectMeta> {
+        each!(self, s => s.commit_blocks(bucket, key, block_ids, opts).await)
+    }
+    async fn upload_chunk(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        offset: u64,
+        data: Bytes,
+        last: bool,
+    ) -> Result<ChunkAck> {
+        each!(self, s => s.upload_chunk(bucket, key, upload_id, offset, data, last).await)
+    }
+    async fn query_offset(&self, bucket: &str, key: &str, upload_id: &str) -> Result<ChunkAck> {
+        each!(self, s => s.query_offset(bucket, key, upload_id).await)
     }
     async fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<Presigned> {
         each!(self, s => s.presign(method, bucket, key, expires).await)

@@ -19,8 +19,8 @@ use futures::stream::FuturesUnordered;
 
 use super::store::Store;
 use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
-use crate::core::upload::{Action, Upload, UploadConfig, UploadModel};
+use crate::core::types::{ByteRange, ChunkAck, ObjectMeta, PutOptions};
+use crate::core::upload::{Action, Upload, UploadConfig};
 use crate::transport::{BoxFuture, MaybeSend, MaybeSync, boxed};
 
 // ---------------------------------------------------------------- reading
@@ -302,24 +302,25 @@ impl<S: Store + Clone> Core<S> {
     /// in flight are dropped (cancelled) with the futures.
     async fn run(&mut self) -> Result<Option<ObjectMeta>> {
         let mut meta = None;
-        let mut parts = FuturesUnordered::new();
-        // The Store trait has S3's multipart methods only; block and resumable uploads get
-        // theirs with the Azure and GCS stores. Until then they are refused rather than mapped
-        // onto multipart (a resumable Create or Abort is not a multipart one).
-        let multipart = matches!(self.upload.config().model, UploadModel::Parts { .. });
-        let unsupported = |what: &str| Error::not_supported(format!("{what} are not supported by this store interface yet"));
+        // Parts and blocks in flight, each answering with what to report.
+        let mut pieces = FuturesUnordered::new();
+        // Resumable chunks that failed in a row; the session is given up after this many.
+        let mut failures = 0;
         loop {
             while let Some(action) = self.upload.next_action()? {
                 let (b, k) = (self.bucket.as_str(), self.key.as_str());
                 match action {
-                    Action::UploadBlock { .. } | Action::CommitBlocks { .. } => return Err(unsupported("block uploads")),
-                    Action::UploadChunk { .. } | Action::QueryOffset { .. } => return Err(unsupported("resumable uploads")),
-                    Action::Create | Action::Abort { .. } if !multipart => return Err(unsupported("resumable uploads")),
                     Action::UploadPart { upload_id, number, data } => {
                         let (store, b, k, len) = (self.store.clone(), b.to_string(), k.to_string(), data.len() as u64);
-                        parts.push(
-                            async move { store.upload_part(&b, &k, &upload_id, number, data).await.map(|e| (number, e, len)) },
-                        );
+                        pieces.push(boxed(async move {
+                            store.upload_part(&b, &k, &upload_id, number, data).await.map(|e| (Piece::Part(number, e), len))
+                        }));
+                    }
+                    Action::UploadBlock { block_id, data } => {
+                        let (store, b, k, len) = (self.store.clone(), b.to_string(), k.to_string(), data.len() as u64);
+                        pieces.push(boxed(async move {
+                            store.upload_block(&b, &k, &block_id, data).await.map(|()| (Piece::Block(block_id), len))
+                        }));
                     }
                     Action::PutSingle(data) => {
                         let len = data.len() as u64;
@@ -340,6 +341,45 @@ impl<S: Store + Clone> Core<S> {
                         self.set_live(None);
                         self.upload.completed();
                     }
+                    Action::CommitBlocks { block_ids } => {
+                        let mut m = self.store.commit_blocks(b, k, &block_ids, &self.opts).await?;
+                        m.size = self.upload.total();
+                        meta = Some(m);
+                        self.upload.completed();
+                    }
+                    Action::UploadChunk { upload_id, offset, data, last } => {
+                        let len = data.len() as u64;
+                        match self.store.upload_chunk(b, k, &upload_id, offset, data, last).await {
+                            Ok(ack) if ack.committed == offset + len => {
+                                failures = 0;
+                                self.upload.chunk_done()?;
+                                self.sent(len);
+                                if last {
+                                    meta = Some(self.finished(ack)?);
+                                }
+                            }
+                            // The server kept less than was sent: the machine resends the rest.
+                            Ok(ack) => {
+                                self.sent(ack.committed.saturating_sub(offset));
+                                self.upload.committed(ack.committed)?;
+                            }
+                            // Not resent blindly: the machine asks the session what it has.
+                            Err(e) if e.retryable && failures < MAX_CHUNK_FAILURES => {
+                                failures += 1;
+                                self.upload.chunk_failed()?;
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Action::QueryOffset { upload_id } => {
+                        let ack = self.store.query_offset(b, k, &upload_id).await?;
+                        let done = ack.object.is_some();
+                        let total = self.upload.total();
+                        self.upload.committed(ack.committed)?;
+                        if done && ack.committed == total {
+                            meta = Some(self.finished(ack)?);
+                        }
+                    }
                     Action::Abort { upload_id } => {
                         self.store.abort_multipart(b, k, &upload_id).await?;
                         self.set_live(None);
@@ -347,17 +387,40 @@ impl<S: Store + Clone> Core<S> {
                     }
                 }
             }
-            match parts.next().await {
-                Some(done) => {
-                    let (number, etag, len) = done?;
-                    self.upload.part_done(number, etag)?;
-                    self.sent(len);
-                }
+            match pieces.next().await {
+                Some(done) => match done? {
+                    (Piece::Part(number, etag), len) => {
+                        self.upload.part_done(number, etag)?;
+                        self.sent(len);
+                    }
+                    (Piece::Block(id), len) => {
+                        self.upload.block_done(&id)?;
+                        self.sent(len);
+                    }
+                },
                 None => return Ok(meta),
             }
         }
     }
+
+    /// The object a resumable session became, once its last chunk is in.
+    fn finished(&mut self, ack: ChunkAck) -> Result<ObjectMeta> {
+        self.set_live(None);
+        let mut m = ack.object.ok_or_else(|| Error::invalid_response("the last chunk was taken but no object reported"))?;
+        m.size = self.upload.total();
+        Ok(m)
+    }
 }
+
+/// What a part or block upload reports back to the machine.
+enum Piece {
+    Part(u32, String),
+    Block(String),
+}
+
+/// Resumable chunks that may fail in a row (each followed by an offset query) before the
+/// upload is given up: the driver under the store has already retried each request.
+const MAX_CHUNK_FAILURES: u32 = 8;
 
 /// A progress callback: told the size of each part the server accepted.
 pub trait OnSent: Fn(u64) + MaybeSend + MaybeSync {}
@@ -529,6 +592,7 @@ impl<S> Drop for FileWriter<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::upload::UploadModel;
     use crate::fs::memory::MemoryStore;
     use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -600,25 +664,111 @@ mod tests {
     }
 
     #[test]
-    fn block_and_resumable_uploads_are_refused_until_the_store_has_them() {
+    fn block_and_resumable_uploads_write_through_their_own_calls() {
         block(async {
-            let s = MemoryStore::with_min_part_size(8);
-            s.create_bucket("b").await.unwrap();
             let models = [UploadModel::Blocks { max_block: 8, max_blocks: 10 }, UploadModel::Resumable { align: 8 }];
             for model in models {
+                let s = MemoryStore::with_upload_model(model);
+                s.create_bucket("b").await.unwrap();
                 let cfg = UploadConfig { model, ..cfg() };
+                let sent = Arc::new(Mutex::new(0u64));
+                let log = sent.clone();
                 let mut w =
                     FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg, AbortQueue::default())
                         .unwrap();
-                // Resumable holds two chunks (one at a time), so its write already starts the upload.
-                let res = match w.write_bytes(Bytes::from(vec![0; 20])).await {
-                    Ok(()) => w.close_meta().await.map(|_| ()),
-                    Err(e) => Err(e),
-                };
-                assert_eq!(res.unwrap_err().kind, ErrorKind::NotSupported, "{model:?}");
-                assert!(s.open_uploads("b").is_empty(), "{model:?}: not mapped onto a multipart upload");
-                assert!(s.head("b", "k").await.is_err());
+                w.on_sent(move |n| *log.lock().unwrap() += n).unwrap();
+                let body: Vec<u8> = (0..61u8).collect();
+                for c in body.chunks(7) {
+                    w.write_all(c).await.unwrap();
+                }
+                w.close().await.unwrap();
+                assert_eq!(w.meta().unwrap().size, 61, "{model:?}");
+                assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], &body[..], "{model:?}");
+                assert_eq!(*sent.lock().unwrap(), 61, "{model:?}: progress adds up to the object");
+                assert!(s.open_uploads("b").is_empty() && s.staged_blocks("b").is_empty(), "{model:?}: nothing left");
             }
+            // A memory store of one model refuses the calls of another: nothing is faked.
+            let s = MemoryStore::with_upload_model(UploadModel::Blocks { max_block: 8, max_blocks: 10 });
+            s.create_bucket("b").await.unwrap();
+            assert_eq!(s.create_multipart("b", "k", &PutOptions::default()).await.unwrap_err().kind, ErrorKind::NotSupported);
+        });
+    }
+
+    /// Fails every `n`th chunk after storing half of it (a reset mid-body): the writer must
+    /// ask the session what it kept and go on from there.
+    #[derive(Clone)]
+    struct Flaky(MemoryStore, Arc<Mutex<u32>>);
+
+    macro_rules! forward {
+        ($($name:ident($($a:ident: $t:ty),*) -> $r:ty;)*) => {
+            $(async fn $name(&self, $($a: $t),*) -> Result<$r> { self.0.$name($($a),*).await })*
+        };
+    }
+
+    impl Store for Flaky {
+        fn protocol(&self) -> &'static str {
+            "flaky"
+        }
+        fn capabilities(&self) -> crate::fs::Capabilities {
+            self.0.capabilities()
+        }
+        forward! {
+            list_buckets() -> Vec<crate::core::types::BucketInfo>;
+            create_bucket(bucket: &str) -> ();
+            delete_bucket(bucket: &str) -> ();
+            bucket_exists(bucket: &str) -> bool;
+            list_page(bucket: &str, req: &crate::core::types::ListRequest) -> crate::core::types::ListPage;
+            head(bucket: &str, key: &str) -> ObjectMeta;
+            get(bucket: &str, key: &str, range: Option<ByteRange>) -> crate::fs::GetResult;
+            put(bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> ObjectMeta;
+            copy(a: &str, b: &str, c: &str, d: &str) -> ();
+            delete_batch(bucket: &str, keys: &[String]) -> Vec<crate::fs::DeleteFailure>;
+            create_multipart(bucket: &str, key: &str, opts: &PutOptions) -> String;
+            upload_part(bucket: &str, key: &str, id: &str, n: u32, data: Bytes) -> String;
+            complete_multipart(bucket: &str, key: &str, id: &str, parts: &[(u32, String)], opts: &PutOptions) -> ObjectMeta;
+            abort_multipart(bucket: &str, key: &str, id: &str) -> ();
+            query_offset(bucket: &str, key: &str, id: &str) -> ChunkAck;
+            presign(m: crate::core::http::Method, bucket: &str, key: &str, e: std::time::Duration) -> crate::fs::store::Presigned;
+        }
+        async fn upload_chunk(
+            &self,
+            bucket: &str,
+            key: &str,
+            id: &str,
+            offset: u64,
+            data: Bytes,
+            last: bool,
+        ) -> Result<ChunkAck> {
+            let n = {
+                let mut calls = self.1.lock().unwrap();
+                *calls += 1;
+                *calls
+            };
+            if n % 2 == 0 && data.len() >= 16 {
+                // Half of it (aligned) reached the session, then the connection broke.
+                let half = data.len() / 16 * 8;
+                self.0.upload_chunk(bucket, key, id, offset, data.slice(..half), false).await?;
+                return Err(Error::new(ErrorKind::Io, "connection reset").retryable(true));
+            }
+            self.0.upload_chunk(bucket, key, id, offset, data, last).await
+        }
+    }
+
+    #[test]
+    fn a_resumable_upload_resumes_from_the_committed_offset_after_a_broken_chunk() {
+        block(async {
+            let model = UploadModel::Resumable { align: 8 };
+            let s = Flaky(MemoryStore::with_upload_model(model), Arc::default());
+            s.create_bucket("b").await.unwrap();
+            let cfg = UploadConfig { part_size: 32, model, concurrency: 1 };
+            let mut w =
+                FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg, AbortQueue::default()).unwrap();
+            let body: Vec<u8> = (0..200u8).collect();
+            w.write_all(&body).await.unwrap();
+            w.close().await.unwrap();
+            assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], &body[..], "every byte once, in order");
+            assert!(*s.1.lock().unwrap() > 7, "chunks were broken and resumed, not restarted");
+            assert!(s.0.open_uploads("b").is_empty());
         });
     }
 

@@ -18,6 +18,7 @@ pub use crate::core::auth::Presigned;
 use crate::core::error::Result;
 use crate::core::http::Method;
 pub use crate::core::types::Capabilities;
+pub use crate::core::types::ChunkAck;
 pub use crate::core::types::DeleteFailure;
 use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
 use crate::transport::{MaybeSend, MaybeSync};
@@ -87,7 +88,50 @@ pub trait Store: MaybeSend + MaybeSync {
         parts: &[(u32, String)],
         opts: &PutOptions,
     ) -> impl Future<Output = Result<ObjectMeta>> + MaybeSend;
+    /// Discard a multipart upload (or cancel a resumable session). Already gone is not a failure.
     fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> impl Future<Output = Result<()>> + MaybeSend;
+
+    /// [`UploadModel::Blocks`](crate::core::upload::UploadModel): stage one block under
+    /// `block_id`, invisible until committed. Stores of another model refuse it.
+    fn upload_block(&self, bucket: &str, key: &str, block_id: &str, data: Bytes) -> impl Future<Output = Result<()>> + MaybeSend {
+        let _ = (bucket, key, block_id, data);
+        async { Err(other_model("block uploads")) }
+    }
+
+    /// Blocks: make the object of these staged blocks, in order. The write conditions of
+    /// `opts` are checked here, when the object comes into being.
+    fn commit_blocks(
+        &self,
+        bucket: &str,
+        key: &str,
+        block_ids: &[String],
+        opts: &PutOptions,
+    ) -> impl Future<Output = Result<ObjectMeta>> + MaybeSend {
+        let _ = (bucket, key, block_ids, opts);
+        async { Err(other_model("block uploads")) }
+    }
+
+    /// [`UploadModel::Resumable`](crate::core::upload::UploadModel): send `data` at `offset` of
+    /// the session `create_multipart` started; `last` ends the object. The answer says how much
+    /// the session holds (possibly less than sent), and carries the object after the last chunk.
+    fn upload_chunk(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        offset: u64,
+        data: Bytes,
+        last: bool,
+    ) -> impl Future<Output = Result<ChunkAck>> + MaybeSend {
+        let _ = (bucket, key, upload_id, offset, data, last);
+        async { Err(other_model("resumable uploads")) }
+    }
+
+    /// Resumable: how much the session holds (after a chunk failed).
+    fn query_offset(&self, bucket: &str, key: &str, upload_id: &str) -> impl Future<Output = Result<ChunkAck>> + MaybeSend {
+        let _ = (bucket, key, upload_id);
+        async { Err(other_model("resumable uploads")) }
+    }
 
     /// What someone without credentials sends to do `method` on one object until `expires` from
     /// now: the method, the URL and any headers that were signed. `ErrorKind::NotSupported`
@@ -99,6 +143,10 @@ pub trait Store: MaybeSend + MaybeSync {
         key: &str,
         expires: Duration,
     ) -> impl Future<Output = Result<Presigned>> + MaybeSend;
+}
+
+fn other_model(what: &str) -> crate::core::error::Error {
+    crate::core::error::Error::not_supported(format!("{what}: this store declares another upload model"))
 }
 
 /// Where a listing resumes: strictly after this string (the continuation token, else

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use pailfs::core::provider::Quirks;
 use pailfs::core::retry::RetryPolicy;
+use pailfs::core::upload::UploadModel;
 
 use pailfs::fs::any::AnyStore;
 use pailfs::fs::facade::{FileSystem, Options};
@@ -109,6 +110,18 @@ pub async fn memory() -> Fixture {
     with_bucket(AnyStore::Memory(MemoryStore::new()), "mem", NO_SERVER, None).await
 }
 
+/// memory:// taking objects as Azure does: staged blocks committed by a list.
+pub async fn memory_blocks() -> Fixture {
+    let store = MemoryStore::with_upload_model(UploadModel::AZURE_BLOCKS);
+    with_bucket(AnyStore::Memory(store), "memblk", NO_SERVER, None).await
+}
+
+/// memory:// taking objects as GCS does: one resumable session, chunks in sequence.
+pub async fn memory_resumable() -> Fixture {
+    let store = MemoryStore::with_upload_model(UploadModel::GCS_RESUMABLE);
+    with_bucket(AnyStore::Memory(store), "memres", NO_SERVER, None).await
+}
+
 pub async fn file() -> Fixture {
     let tmp = TempDir::new("root");
     let store = LocalStore::new(&tmp.0).expect("local store");
@@ -180,6 +193,8 @@ macro_rules! behaviour_suite {
 }
 
 behaviour_suite!(memory);
+behaviour_suite!(memory_blocks);
+behaviour_suite!(memory_resumable);
 behaviour_suite!(file);
 behaviour_suite!(s3s, [ignore = "needs s3s-fs: make test"]);
 behaviour_suite!(moto, [ignore = "needs moto: make test"]);
