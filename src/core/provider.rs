@@ -9,13 +9,18 @@ use bytes::Bytes;
 
 use super::error::{Error, Result};
 use super::http::{Method, Request, Response};
-use super::types::{BucketInfo, ByteRange, Capabilities, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions};
+use super::types::{BucketInfo, ByteRange, Capabilities, ChunkAck, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions};
 
 /// One request and the parser of its successful answer. The parser may run more than once
 /// (a retryable error inside a 200 is retried), so it is `Fn`.
 pub struct Call<T> {
     pub request: Request,
     pub parse: Parser<T>,
+    /// A status besides 2xx that is an answer to parse, not an error (GCS's 308 to a chunk).
+    pub also_ok: Option<u16>,
+    /// Whether the driver may repeat the request after a retryable failure. Off where the
+    /// state machine above decides what to send next (a resumable chunk: ask the offset first).
+    pub retry: bool,
 }
 
 /// The parser of a successful answer.
@@ -23,7 +28,24 @@ pub type Parser<T> = Box<dyn Fn(&Response) -> Result<T> + Send + Sync>;
 
 impl<T> Call<T> {
     pub fn new(request: Request, parse: impl Fn(&Response) -> Result<T> + Send + Sync + 'static) -> Self {
-        Call { request, parse: Box::new(parse) }
+        Call { request, parse: Box::new(parse), also_ok: None, retry: true }
+    }
+
+    /// Parse answers with `status` too.
+    pub fn also_ok(mut self, status: u16) -> Self {
+        self.also_ok = Some(status);
+        self
+    }
+
+    /// Send once: a failure goes back to the caller's state machine.
+    pub fn once(mut self) -> Self {
+        self.retry = false;
+        self
+    }
+
+    /// Whether `resp` is an answer for the parser (else the provider's error parser's).
+    pub fn accepts(&self, resp: &Response) -> bool {
+        resp.is_success() || self.also_ok == Some(resp.status)
     }
 }
 
@@ -104,6 +126,36 @@ pub trait Provider: Send + Sync + 'static {
         opts: &PutOptions,
     ) -> Result<Call<ObjectMeta>>;
     fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Call<()>>;
+
+    /// Blocks (Azure): stage one block; commit the list. Providers of another model keep the
+    /// default, which refuses.
+    fn upload_block(&self, bucket: &str, key: &str, block_id: &str, data: Bytes) -> Result<Call<()>> {
+        let _ = (bucket, key, block_id, data);
+        Err(Error::not_supported(format!("{}: block uploads", self.protocol())))
+    }
+    fn commit_blocks(&self, bucket: &str, key: &str, block_ids: &[String], opts: &PutOptions) -> Result<Call<ObjectMeta>> {
+        let _ = (bucket, key, block_ids, opts);
+        Err(Error::not_supported(format!("{}: block uploads", self.protocol())))
+    }
+
+    /// Resumable (GCS): one chunk of the session `create_multipart` started, and the query of
+    /// its committed offset. Sent once each (see [`Call::once`]): the upload machine decides.
+    fn upload_chunk(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        offset: u64,
+        data: Bytes,
+        last: bool,
+    ) -> Result<Call<ChunkAck>> {
+        let _ = (bucket, key, upload_id, offset, data, last);
+        Err(Error::not_supported(format!("{}: resumable uploads", self.protocol())))
+    }
+    fn query_offset(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Call<ChunkAck>> {
+        let _ = (bucket, key, upload_id);
+        Err(Error::not_supported(format!("{}: resumable uploads", self.protocol())))
+    }
 
     /// The unsigned request a presigned URL stands for: only what the holder of the URL
     /// sends may be signed (no content type or checksum chosen for them).

@@ -20,7 +20,7 @@ use crate::core::http::Method;
 use crate::core::provider::{Call, Provider};
 use crate::core::read::ResumableRead;
 use crate::core::retry::{self, Decision, RetryPolicy};
-use crate::core::types::{BucketInfo, ByteRange, ListPage, ListRequest, ObjectMeta, PutOptions};
+use crate::core::types::{BucketInfo, ByteRange, ChunkAck, ListPage, ListRequest, ObjectMeta, PutOptions};
 use crate::transport::{BodyStream, Clock, Random, Transport, XorShift};
 
 /// Requests sent and retries taken, shared by the clones of a store.
@@ -162,6 +162,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
     pub async fn call<R>(&self, call: Call<R>) -> Result<R> {
         let inner = &self.inner;
         let idempotent = call.request.method.is_idempotent();
+        let policy = if call.retry { self.retry } else { RetryPolicy::none() };
         let start = self.now();
         let mut attempts = 0;
         let mut maybe_applied = false;
@@ -175,7 +176,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                     inner.auth.authorize(&mut attempt, &creds, self.now())?;
                     self.stats.attempts.fetch_add(1, Ordering::Relaxed);
                     match inner.transport.send(attempt).await {
-                        Ok(resp) if resp.is_success() => match (call.parse)(&resp) {
+                        Ok(resp) if call.accepts(&resp) => match (call.parse)(&resp) {
                             Ok(v) => return Ok(v),
                             Err(e) => e,
                         },
@@ -188,7 +189,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
             if self.refresh_after(&err, &mut refreshed) {
                 continue;
             }
-            if let Err(mut err) = self.backoff(attempts, start, err, idempotent).await {
+            if let Err(mut err) = self.backoff(&policy, attempts, start, err, idempotent).await {
                 err.outcome_unknown |= maybe_applied;
                 return Err(err);
             }
@@ -196,9 +197,16 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
     }
 
     /// After a failed attempt: wait as the retry policy says, or give the error back.
-    async fn backoff(&self, attempts: u32, started: DateTime<Utc>, err: Error, idempotent: bool) -> Result<()> {
+    async fn backoff(
+        &self,
+        policy: &RetryPolicy,
+        attempts: u32,
+        started: DateTime<Utc>,
+        err: Error,
+        idempotent: bool,
+    ) -> Result<()> {
         let elapsed = (self.now() - started).to_std().unwrap_or_default();
-        match retry::decide(&self.retry, attempts, elapsed, &err, idempotent, self.random.next_f64()) {
+        match retry::decide(policy, attempts, elapsed, &err, idempotent, self.random.next_f64()) {
             Decision::RetryAfter(d) => {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
                 self.inner.transport.sleep(d).await;
@@ -221,7 +229,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
             let creds = match self.credentials().await {
                 Ok(c) => c,
                 Err(e) => {
-                    self.backoff(attempts, started, e, true).await?;
+                    self.backoff(&self.retry, attempts, started, e, true).await?;
                     continue;
                 }
             };
@@ -261,7 +269,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
             if self.refresh_after(&err, &mut refreshed) {
                 continue;
             }
-            self.backoff(attempts, started, err, true).await?;
+            self.backoff(&self.retry, attempts, started, err, true).await?;
         }
     }
 
@@ -432,6 +440,35 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
             Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
             r => r.map_err(|e| e.at(bucket, key)),
         }
+    }
+
+    async fn upload_block(&self, bucket: &str, key: &str, block_id: &str, data: Bytes) -> Result<()> {
+        async { self.call(self.inner.provider.upload_block(bucket, key, block_id, data)?).await }
+            .await
+            .map_err(|e| e.at(bucket, key))
+    }
+
+    async fn commit_blocks(&self, bucket: &str, key: &str, block_ids: &[String], opts: &PutOptions) -> Result<ObjectMeta> {
+        let commit = async { self.call(self.inner.provider.commit_blocks(bucket, key, block_ids, opts)?).await };
+        commit.await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn upload_chunk(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        offset: u64,
+        data: Bytes,
+        last: bool,
+    ) -> Result<ChunkAck> {
+        let chunk =
+            async { self.call(self.inner.provider.upload_chunk(bucket, key, upload_id, offset, data, last)?.once()).await };
+        chunk.await.map_err(|e| e.at(bucket, key))
+    }
+
+    async fn query_offset(&self, bucket: &str, key: &str, upload_id: &str) -> Result<ChunkAck> {
+        async { self.call(self.inner.provider.query_offset(bucket, key, upload_id)?).await }.await.map_err(|e| e.at(bucket, key))
     }
 
     async fn presign(&self, method: Method, bucket: &str, key: &str, expires: Duration) -> Result<Presigned> {
