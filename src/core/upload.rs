@@ -271,6 +271,11 @@ impl Upload {
         Ok(taken)
     }
 
+    /// Whether [`Upload::push`] would take at least one byte now.
+    pub fn has_room(&self) -> bool {
+        self.phase == Phase::Open && (self.filling.len() < self.filling.capacity() || self.slots_held() <= self.cfg.concurrency)
+    }
+
     /// Part-sized buffers held: out (or unacknowledged), waiting, being filled.
     fn slots_held(&self) -> usize {
         self.out.len() + usize::from(self.chunk.is_some()) + self.ready.len() + usize::from(self.filling.capacity() > 0)

@@ -267,11 +267,16 @@ struct Core<S> {
     live: Arc<Mutex<Option<String>>>,
     /// Told the size of each part (or single PUT) the server has accepted.
     on_sent: Option<Arc<dyn OnSent>>,
+    /// Parts and blocks in flight, each answering with what to report. They outlive one
+    /// drive: a write returns as soon as there is room for more data, while they go on.
+    pieces: FuturesUnordered<BoxFuture<'static, Result<(Piece, u64)>>>,
+    /// Resumable chunks that failed in a row; the session is given up after this many.
+    failures: u32,
 }
 
 type Driven<S> = (Core<S>, Result<Option<ObjectMeta>>);
 
-impl<S: Store + Clone> Core<S> {
+impl<S: Store + Clone + 'static> Core<S> {
     fn sent(&self, len: u64) {
         if let Some(f) = &self.on_sent {
             f(len);
@@ -282,13 +287,16 @@ impl<S: Store + Clone> Core<S> {
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) = id;
     }
 
-    /// Carry out every action the state machine has ready. On error the upload is failed and
-    /// aborted before the error is returned.
-    async fn drive(mut self) -> Driven<S> {
-        let res = self.run().await;
+    /// Carry out the actions the state machine has ready: until there is room for more data
+    /// (`until_room`, while writing: parts already out keep going), or until nothing is
+    /// outstanding. On error the upload is failed and aborted before the error is returned.
+    async fn drive(mut self, until_room: bool) -> Driven<S> {
+        let res = self.run(until_room).await;
         if let Err(e) = res {
             self.upload.fail();
-            if let Err(abort) = self.run().await {
+            // The parts still in flight are cancelled: only the abort remains.
+            self.pieces = FuturesUnordered::new();
+            if let Err(abort) = self.run(false).await {
                 // Still live: the writer's destructor queues it for a later abort.
                 return (self, Err(e.context(format!("(and aborting the upload failed: {abort})"))));
             }
@@ -298,27 +306,23 @@ impl<S: Store + Clone> Core<S> {
     }
 
     /// Start what the state machine allows (parts up to its concurrency, the rest one at a
-    /// time), report outcomes, repeat until nothing is outstanding. On an error the parts still
-    /// in flight are dropped (cancelled) with the futures.
-    async fn run(&mut self) -> Result<Option<ObjectMeta>> {
+    /// time) and report outcomes, until the machine has room for data again (`until_room`) or
+    /// nothing is outstanding.
+    async fn run(&mut self, until_room: bool) -> Result<Option<ObjectMeta>> {
         let mut meta = None;
-        // Parts and blocks in flight, each answering with what to report.
-        let mut pieces = FuturesUnordered::new();
-        // Resumable chunks that failed in a row; the session is given up after this many.
-        let mut failures = 0;
         loop {
             while let Some(action) = self.upload.next_action()? {
                 let (b, k) = (self.bucket.as_str(), self.key.as_str());
                 match action {
                     Action::UploadPart { upload_id, number, data } => {
                         let (store, b, k, len) = (self.store.clone(), b.to_string(), k.to_string(), data.len() as u64);
-                        pieces.push(boxed(async move {
+                        self.pieces.push(boxed(async move {
                             store.upload_part(&b, &k, &upload_id, number, data).await.map(|e| (Piece::Part(number, e), len))
                         }));
                     }
                     Action::UploadBlock { block_id, data } => {
                         let (store, b, k, len) = (self.store.clone(), b.to_string(), k.to_string(), data.len() as u64);
-                        pieces.push(boxed(async move {
+                        self.pieces.push(boxed(async move {
                             store.upload_block(&b, &k, &block_id, data).await.map(|()| (Piece::Block(block_id), len))
                         }));
                     }
@@ -351,7 +355,7 @@ impl<S: Store + Clone> Core<S> {
                         let len = data.len() as u64;
                         match self.store.upload_chunk(b, k, &upload_id, offset, data, last).await {
                             Ok(ack) if ack.committed == offset + len => {
-                                failures = 0;
+                                self.failures = 0;
                                 self.upload.chunk_done()?;
                                 self.sent(len);
                                 if last {
@@ -364,8 +368,8 @@ impl<S: Store + Clone> Core<S> {
                                 self.upload.committed(ack.committed)?;
                             }
                             // Not resent blindly: the machine asks the session what it has.
-                            Err(e) if e.retryable && failures < MAX_CHUNK_FAILURES => {
-                                failures += 1;
+                            Err(e) if e.retryable && self.failures < MAX_CHUNK_FAILURES => {
+                                self.failures += 1;
                                 self.upload.chunk_failed()?;
                             }
                             Err(e) => return Err(e),
@@ -387,7 +391,10 @@ impl<S: Store + Clone> Core<S> {
                     }
                 }
             }
-            match pieces.next().await {
+            if until_room && self.upload.has_room() {
+                return Ok(meta);
+            }
+            match self.pieces.next().await {
                 Some(done) => match done? {
                     (Piece::Part(number, etag), len) => {
                         self.upload.part_done(number, etag)?;
@@ -447,7 +454,17 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         let live = Arc::new(Mutex::new(None));
         let upload = Upload::new(cfg)?;
         let part_size = upload.config().part_size as usize;
-        let core = Core { store, bucket: bucket.clone(), key: key.clone(), opts, upload, live: live.clone(), on_sent: None };
+        let core = Core {
+            store,
+            bucket: bucket.clone(),
+            key: key.clone(),
+            opts,
+            upload,
+            live: live.clone(),
+            on_sent: None,
+            pieces: FuturesUnordered::new(),
+            failures: 0,
+        };
         Ok(FileWriter { core: Some(core), pending: None, part_size, live, queue, bucket, key, closed: false, meta: None })
     }
 
@@ -476,9 +493,9 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         self.core.as_mut().ok_or_else(|| Error::invalid_input("writer is busy"))
     }
 
-    fn start_drive(&mut self) {
+    fn start_drive(&mut self, until_room: bool) {
         if let Some(core) = self.core.take() {
-            self.pending = Some(boxed(core.drive()));
+            self.pending = Some(boxed(core.drive(until_room)));
         }
     }
 
@@ -486,22 +503,23 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         futures::future::poll_fn(|cx| self.poll_settle(cx)).await
     }
 
-    async fn drive_now(&mut self) -> Result<Option<ObjectMeta>> {
+    async fn drive_now(&mut self, until_room: bool) -> Result<Option<ObjectMeta>> {
         self.settle().await?;
-        self.start_drive();
+        self.start_drive(until_room);
         self.settle().await
     }
 
-    /// Append `data`. The upload takes it while it holds fewer than `concurrency + 1` parts;
-    /// then a round of parts is uploaded (all of them finish, so at most the part being filled
-    /// stays) and it takes the rest.
+    /// Append `data`. The upload takes it while it holds at most `concurrency + 1` parts
+    /// (those out, waiting and being filled); when it is full, the parts it holds are sent and
+    /// the write waits only until one of them is accepted, so uploads stay in flight between
+    /// writes.
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {
         self.settle().await?;
         let mut rest = &data[..];
         while !rest.is_empty() {
             let mut n = self.core()?.upload.push(rest)?;
             if n == 0 {
-                self.drive_now().await?;
+                self.drive_now(true).await?;
                 n = self.core()?.upload.push(rest)?;
                 if n == 0 {
                     return Err(Error::invalid_input("the upload took no data after uploading its parts"));
@@ -519,7 +537,7 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         }
         self.settle().await?;
         self.core()?.upload.finish();
-        let meta = self.drive_now().await?;
+        let meta = self.drive_now(false).await?;
         let meta = meta.ok_or_else(|| Error::invalid_input("writer was already closed or aborted"))?;
         self.closed = true;
         self.meta = Some(meta.clone());
@@ -529,9 +547,11 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
     /// Discard everything written; a multipart upload in progress is aborted.
     pub async fn abort(&mut self) -> Result<()> {
         let _ = self.settle().await;
-        self.core()?.upload.fail();
+        let core = self.core()?;
+        core.upload.fail();
+        core.pieces = FuturesUnordered::new();
         self.closed = true;
-        self.drive_now().await.map(|_| ())
+        self.drive_now(false).await.map(|_| ())
     }
 }
 
@@ -546,8 +566,8 @@ impl<S: Store + Clone + Unpin + 'static> AsyncWrite for FileWriter<S> {
         if n > 0 {
             return Poll::Ready(Ok(n));
         }
-        // Every slot holds a part: upload a round, then take what fits.
-        this.start_drive();
+        // Every slot holds a part: send them, and take more as soon as one is accepted.
+        this.start_drive(true);
         ready!(this.poll_settle(cx))?;
         Poll::Ready(Ok(this.core()?.upload.push(buf)?))
     }
@@ -556,8 +576,8 @@ impl<S: Store + Clone + Unpin + 'static> AsyncWrite for FileWriter<S> {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         ready!(this.poll_settle(cx))?;
-        if this.core.as_ref().is_some_and(|c| c.upload.buffered() > this.part_size) {
-            this.start_drive();
+        if this.core.as_ref().is_some_and(|c| c.upload.buffered() >= this.part_size || !c.pieces.is_empty()) {
+            this.start_drive(false);
             ready!(this.poll_settle(cx))?;
         }
         Poll::Ready(Ok(()))
@@ -572,7 +592,7 @@ impl<S: Store + Clone + Unpin + 'static> AsyncWrite for FileWriter<S> {
             ready!(this.poll_settle(cx))?;
             this.core()?.upload.finish();
             this.closed = true;
-            this.start_drive();
+            this.start_drive(false);
         }
         let meta = ready!(this.poll_settle(cx))?;
         this.meta = meta;
@@ -752,6 +772,98 @@ mod tests {
             }
             self.0.upload_chunk(bucket, key, id, offset, data, last).await
         }
+    }
+
+    /// Parts that take a few polls to finish, counting how many are out at once and how often
+    /// a part starts with none out (the pipeline ran dry).
+    #[derive(Clone, Default)]
+    struct Slow(MemoryStore, Arc<Mutex<(usize, usize, usize)>>);
+
+    /// Pending `n` times (waking itself), then ready.
+    struct Polls(u32);
+
+    impl std::future::Future for Polls {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    impl Store for Slow {
+        fn protocol(&self) -> &'static str {
+            "slow"
+        }
+        fn capabilities(&self) -> crate::fs::Capabilities {
+            self.0.capabilities()
+        }
+        forward! {
+            list_buckets() -> Vec<crate::core::types::BucketInfo>;
+            create_bucket(bucket: &str) -> ();
+            delete_bucket(bucket: &str) -> ();
+            bucket_exists(bucket: &str) -> bool;
+            list_page(bucket: &str, req: &crate::core::types::ListRequest) -> crate::core::types::ListPage;
+            head(bucket: &str, key: &str) -> ObjectMeta;
+            get(bucket: &str, key: &str, range: Option<ByteRange>) -> crate::fs::GetResult;
+            put(bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> ObjectMeta;
+            copy(a: &str, b: &str, c: &str, d: &str) -> ();
+            delete_batch(bucket: &str, keys: &[String]) -> Vec<crate::fs::DeleteFailure>;
+            create_multipart(bucket: &str, key: &str, opts: &PutOptions) -> String;
+            complete_multipart(bucket: &str, key: &str, id: &str, parts: &[(u32, String)], opts: &PutOptions) -> ObjectMeta;
+            abort_multipart(bucket: &str, key: &str, id: &str) -> ();
+            presign(m: crate::core::http::Method, bucket: &str, key: &str, e: std::time::Duration) -> crate::fs::store::Presigned;
+        }
+        async fn upload_part(&self, bucket: &str, key: &str, id: &str, n: u32, data: Bytes) -> Result<String> {
+            {
+                let mut c = self.1.lock().unwrap();
+                if c.0 == 0 && n > 1 {
+                    c.1 += 1;
+                }
+                c.0 += 1;
+                c.2 = c.2.max(c.0);
+            }
+            // Later parts finish sooner, as on a real network: the writer must not wait for
+            // the slowest part of a "round" before sending the next.
+            Polls(3 + 40 / n).await;
+            self.1.lock().unwrap().0 -= 1;
+            self.0.upload_part(bucket, key, id, n, data).await
+        }
+    }
+
+    #[test]
+    fn parts_stay_in_flight_across_writes() {
+        block(async {
+            let s = Slow(MemoryStore::with_min_part_size(8), Arc::default());
+            s.create_bucket("b").await.unwrap();
+            let mut w =
+                FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg(), AbortQueue::default())
+                    .unwrap();
+            let body: Vec<u8> = (0..=255u8).cycle().take(400).collect();
+            for c in body.chunks(5) {
+                w.write_all(c).await.unwrap();
+            }
+            w.close().await.unwrap();
+            assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], &body[..]);
+            let (now, dry, most) = *s.1.lock().unwrap();
+            assert_eq!(now, 0);
+            assert_eq!(most, 3, "as many parts out as the concurrency allows");
+            assert_eq!(dry, 0, "the pipeline never ran dry between writes");
+            // The same through write_bytes.
+            *s.1.lock().unwrap() = (0, 0, 0);
+            let mut w =
+                FileWriter::create(s.clone(), "b".into(), "k2".into(), PutOptions::default(), cfg(), AbortQueue::default())
+                    .unwrap();
+            for c in body.chunks(5) {
+                w.write_bytes(Bytes::copy_from_slice(c)).await.unwrap();
+            }
+            w.close_meta().await.unwrap();
+            assert_eq!(&s.get("b", "k2", None).await.unwrap().data[..], &body[..]);
+            assert_eq!(*s.1.lock().unwrap(), (0, 0, 3));
+        });
     }
 
     #[test]
