@@ -39,7 +39,6 @@ import json
 import random
 import struct
 import sys
-import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -472,7 +471,7 @@ def seed_many(s3, bucket, n, workers):
         return 0, 0, time.monotonic() - t0
 
     tail = missing.pop() if missing and missing[-1] == last else None
-    done, nbytes, lock = 0, 0, threading.Lock()
+    done, nbytes = 0, 0
     report_every = max(1000, len(missing) // 10)
     t1 = time.monotonic()
 
@@ -481,18 +480,22 @@ def seed_many(s3, bucket, n, workers):
         s3.put_object(Bucket=bucket, Key=expected[i], Body=body, ContentType="text/plain")
         return len(body)
 
-    # Submit in chunks so 100,000 futures are not all alive at once.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    # Submit in chunks so 100,000 futures are not all alive at once. On the first failure (or
+    # ^C) drop what is queued rather than wait for it.
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         for start in range(0, len(missing), 5000):
             futures = [pool.submit(put, i) for i in missing[start:start + 5000]]
             for f in as_completed(futures):
-                size = f.result()  # raises the first failure
-                with lock:
-                    done += 1
-                    nbytes += size
-                    if done % report_every == 0:
-                        rate = done / (time.monotonic() - t1)
-                        log(f"many/: {done:,}/{len(missing):,} ({rate:,.0f}/s)")
+                nbytes += f.result()
+                done += 1
+                if done % report_every == 0:
+                    rate = done / (time.monotonic() - t1)
+                    log(f"many/: {done:,}/{len(missing):,} ({rate:,.0f}/s)")
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if tail is not None:
         nbytes += put(tail)
         done += 1
