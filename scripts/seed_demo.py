@@ -4,8 +4,8 @@
     scripts/seed_demo.py --endpoint URL --key K --secret S --bucket NAME
                          [--many N] [--region us-east-1] [--workers 32]
 
-Run it with the moto venv's Python (`scripts/servers.sh install moto` puts boto3, pyarrow and
-pillow there). It creates the bucket if missing, sets a permissive CORS rule (the explorer runs
+Run it with the moto venv's Python, ${PAILFS_TOOLS:-~/.cache/pailfs}/venv/bin/python
+(`scripts/servers.sh install moto` puts boto3, pyarrow and pillow there). It creates the bucket if missing, sets a permissive CORS rule (the explorer runs
 in a browser), and writes:
 
   README.md                          markdown
@@ -27,6 +27,10 @@ it matches. many/ is taken as complete when one ListObjectsV2 after the second-t
 shows the last key and nothing after it; the last key is written only after all the others
 succeeded, so an interrupted run is never mistaken for a complete one. Anything else under
 many/ is deleted, so the prefix holds exactly N keys.
+
+moto (5.2) answers a CORS preflight for an existing object with 403 when the object is not
+public-read (it applies the object ACL to the unsigned OPTIONS); for a bucket or a missing key
+it answers 200 with the rule set here.
 
 Prints a one-line summary at the end; exits 1 with a message on any failure. The key and
 secret are never printed.
@@ -471,8 +475,8 @@ def seed_many(s3, bucket, n, workers):
         return 0, 0, time.monotonic() - t0
 
     tail = missing.pop() if missing and missing[-1] == last else None
-    done, nbytes = 0, 0
-    report_every = max(1000, len(missing) // 10)
+    done, nbytes, total = 0, 0, len(missing) + (tail is not None)
+    report_every = max(1000, total // 10)
     t1 = time.monotonic()
 
     def put(i):
@@ -491,7 +495,7 @@ def seed_many(s3, bucket, n, workers):
                 done += 1
                 if done % report_every == 0:
                     rate = done / (time.monotonic() - t1)
-                    log(f"many/: {done:,}/{len(missing):,} ({rate:,.0f}/s)")
+                    log(f"many/: {done:,}/{total:,} ({rate:,.0f}/s)")
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -527,13 +531,12 @@ def run(args):
     tree.append(("big/blob.bin", big_blob(), "application/octet-stream"))
     uploaded, up_bytes = 0, 0
     with ThreadPoolExecutor(max_workers=8) as pool:
-        futures = {pool.submit(put_if_changed, s3, args.bucket, k, b, ct, transfer): (k, b)
+        futures = {pool.submit(put_if_changed, s3, args.bucket, k, b, ct, transfer): len(b)
                    for k, b, ct in tree}
         for f in as_completed(futures):
-            key, body = futures[f]
             if f.result():
                 uploaded += 1
-                up_bytes += len(body)
+                up_bytes += futures[f]
     log(f"tree: {len(tree)} objects, {uploaded} uploaded ({up_bytes:,} bytes), "
         f"{len(tree) - uploaded} unchanged")
     check_hostile(s3, args.bucket)
