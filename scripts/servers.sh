@@ -11,6 +11,8 @@ TOOLS=${PAILFS_TOOLS:-$HOME/.cache/pailfs}
 STATE=.servers
 S3S_VERSION=0.14.1    # 0.15+ needs rustc 1.96
 MOTO_SPEC='moto[server]>=5.1,<6'
+# For scripts/seed_demo.py (run with the moto venv's Python): a Parquet file and a JPEG.
+SEED_SPECS=('pyarrow>=15' 'pillow>=10')
 mkdir -p "$STATE" "$TOOLS"
 
 log() { echo "[servers] $*" >&2; }
@@ -33,6 +35,12 @@ install_moto() {
         log "installing moto into $TOOLS/venv"
         python3 -m venv "$TOOLS/venv"
         "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "$MOTO_SPEC"
+    fi
+    if "$TOOLS/venv/bin/python" -c 'import pyarrow, PIL' 2>/dev/null; then
+        log "seeder packages present"
+    else
+        log "installing the seeder's packages (pyarrow, pillow) into $TOOLS/venv"
+        "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "${SEED_SPECS[@]}"
     fi
 }
 
