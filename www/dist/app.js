@@ -50,6 +50,7 @@ let view = []; // filtered and sorted
 let pager = null;
 let done = true;
 let loading = false;
+let failed = false;
 let generation = 0;
 let serverPrefix = ''; // the server-side "starts with" filter of this listing
 let sortKey = 'name';
@@ -128,6 +129,7 @@ function ask(title, o = {}) {
     inp.hidden = o.value === undefined;
     inp.value = o.value ?? '';
     button('modal-ok').textContent = o.ok ?? 'OK';
+    button('modal-cancel').hidden = Boolean(o.noCancel);
     $('modal').hidden = false;
     (o.value === undefined ? button('modal-ok') : inp).focus();
     if (o.value !== undefined)
@@ -328,6 +330,7 @@ async function openFolder(p, startsWith = '') {
     anchor = -1;
     done = false;
     loading = false;
+    failed = false;
     renderCrumbs();
     showSide(null);
     const base = `${conn.bucket}${prefix ? `/${prefix.slice(0, -1)}` : ''}`;
@@ -369,6 +372,7 @@ async function loadMore(gen = generation) {
     catch (e) {
         if (gen === generation) {
             done = true;
+            failed = true;
             showError(`Listing ${conn.bucket}/${prefix} failed`, e);
         }
     }
@@ -408,7 +412,7 @@ function recompute() {
 }
 function updateCount() {
     const filtered = input('filter').value ? `${view.length} match of ` : '';
-    const more = done ? 'all loaded' : loading ? 'loading…' : 'more on the server';
+    const more = failed ? 'listing failed' : done ? 'all loaded' : loading ? 'loading…' : 'more on the server';
     const sorted = sortKey === 'name' && !sortDesc ? '' : ` · sorted by ${sortKey} within the loaded rows`;
     $('count').textContent = `${filtered}${rows.length} loaded (${more})${sorted}${serverPrefix ? ` · server prefix “${serverPrefix}”` : ''}${selected.size ? ` · ${selected.size} selected` : ''}`;
     $('count').dataset.loaded = String(rows.length);
@@ -618,8 +622,9 @@ function showSide(row) {
             return;
         dl.replaceChildren();
         put('Size', `${fmtSize(e.size)} (${e.size} bytes)`);
-        put('ETag', e.etag ?? '—');
-        put('Last modified', e.lastModified ?? '—');
+        // (A HEAD whose ETag the bucket's CORS does not expose reads as null: keep the listing's.)
+        put('ETag', e.etag ?? row.etag ?? '—');
+        put('Last modified', e.lastModified ?? row.modified ?? '—');
     }).catch(() => { });
 }
 const PREVIEW_CAP = 65536;
@@ -961,7 +966,7 @@ async function share() {
     pick.addEventListener('change', () => void make());
     const extra = el('div', { class: 'share' }, el('label', {}, 'Expires in ', pick), out, when, el('div', { class: 'row' }, copy));
     void make();
-    await ask(`Share “${row.name}”`, { extra, ok: 'Close' });
+    await ask(`Share “${row.name}”`, { extra, ok: 'Close', noCancel: true });
 }
 // ---------------------------------------------------------------------------------------------
 // Modal wiring and start-up.

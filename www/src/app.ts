@@ -65,6 +65,7 @@ let view: Row[] = [];            // filtered and sorted
 let pager: AsyncIterator<Entry[]> | null = null;
 let done = true;
 let loading = false;
+let failed = false;
 let generation = 0;
 let serverPrefix = '';           // the server-side "starts with" filter of this listing
 let sortKey: 'name' | 'size' | 'date' = 'name';
@@ -139,7 +140,7 @@ async function copyText(text: string, btn: HTMLButtonElement): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // In-page dialogs (no window.confirm/prompt: nothing a page can be tricked into looping).
 
-interface AskOptions { text?: string; value?: string; ok?: string; extra?: Node; noInput?: boolean; }
+interface AskOptions { text?: string; value?: string; ok?: string; extra?: Node; noCancel?: boolean; }
 let modalClose: ((v: string | null) => void) | null = null;
 function ask(title: string, o: AskOptions = {}): Promise<string | null> {
   $('modal-title').textContent = title;
@@ -150,6 +151,7 @@ function ask(title: string, o: AskOptions = {}): Promise<string | null> {
   inp.hidden = o.value === undefined;
   inp.value = o.value ?? '';
   button('modal-ok').textContent = o.ok ?? 'OK';
+  button('modal-cancel').hidden = Boolean(o.noCancel);
   $('modal').hidden = false;
   (o.value === undefined ? button('modal-ok') : inp).focus();
   if (o.value !== undefined) inp.select();
@@ -325,7 +327,7 @@ async function openFolder(p: string, startsWith = ''): Promise<void> {
   if (!startsWith) input('prefix-filter').value = '';
   const gen = ++generation;
   rows = []; view = []; selected.clear(); cursor = -1; anchor = -1;
-  done = false; loading = false;
+  done = false; loading = false; failed = false;
   renderCrumbs();
   showSide(null);
   const base = `${conn.bucket}${prefix ? `/${prefix.slice(0, -1)}` : ''}`;
@@ -357,7 +359,7 @@ async function loadMore(gen = generation): Promise<void> {
       if (added > 0 || !serverPrefix) break;
     }
   } catch (e) {
-    if (gen === generation) { done = true; showError(`Listing ${conn.bucket}/${prefix} failed`, e); }
+    if (gen === generation) { done = true; failed = true; showError(`Listing ${conn.bucket}/${prefix} failed`, e); }
   } finally {
     if (gen === generation) { loading = false; recompute(); }
   }
@@ -389,7 +391,7 @@ function recompute(): void {
 
 function updateCount(): void {
   const filtered = input('filter').value ? `${view.length} match of ` : '';
-  const more = done ? 'all loaded' : loading ? 'loading…' : 'more on the server';
+  const more = failed ? 'listing failed' : done ? 'all loaded' : loading ? 'loading…' : 'more on the server';
   const sorted = sortKey === 'name' && !sortDesc ? '' : ` · sorted by ${sortKey} within the loaded rows`;
   $('count').textContent = `${filtered}${rows.length} loaded (${more})${sorted}${serverPrefix ? ` · server prefix “${serverPrefix}”` : ''}${selected.size ? ` · ${selected.size} selected` : ''}`;
   $('count').dataset.loaded = String(rows.length);
@@ -568,8 +570,9 @@ function showSide(row: Row | null): void {
     if (!document.contains(dl) || !e) return;
     dl.replaceChildren();
     put('Size', `${fmtSize(e.size)} (${e.size} bytes)`);
-    put('ETag', e.etag ?? '—');
-    put('Last modified', e.lastModified ?? '—');
+    // (A HEAD whose ETag the bucket's CORS does not expose reads as null: keep the listing's.)
+    put('ETag', e.etag ?? row.etag ?? '—');
+    put('Last modified', e.lastModified ?? row.modified ?? '—');
   }).catch(() => { /* the listing's values stay */ });
 }
 
@@ -837,7 +840,7 @@ async function share(): Promise<void> {
   pick.addEventListener('change', () => void make());
   const extra = el('div', { class: 'share' }, el('label', {}, 'Expires in ', pick), out, when, el('div', { class: 'row' }, copy));
   void make();
-  await ask(`Share “${row.name}”`, { extra, ok: 'Close' });
+  await ask(`Share “${row.name}”`, { extra, ok: 'Close', noCancel: true });
 }
 
 // ---------------------------------------------------------------------------------------------
