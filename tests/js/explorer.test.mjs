@@ -268,6 +268,8 @@ try {
     await row(page, 'k02999.txt').click();
     await row(page, 'k02995.txt').click({ modifiers: ['Shift'] });
     assert.match(await page.locator('#count').textContent(), /5 selected/);
+    await row(page, 'k02990.txt').click({ modifiers: ['Control'] });
+    assert.match(await page.locator('#count').textContent(), /6 selected/);
     await shot(page, 'many-sorted-desc-selected');
     await page.locator('.thead .sort[data-sort=name]').click();
     // Server-side prefix: pages without a match are skipped.
