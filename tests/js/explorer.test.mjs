@@ -298,6 +298,16 @@ try {
     assert.equal((await fs.info(`${bucket}/docs/upload-20mb.bin`)).size, data.length);
     await waitRows(page, 'upload-20mb.bin');
     await shot(page, 'upload-done');
+    // A folder, by the folder picker: its relative paths are kept, the total line counts files.
+    await mkdir(join(dir, 'album', 'sub'), { recursive: true });
+    await writeFile(join(dir, 'album', 'a.txt'), 'a\n');
+    await writeFile(join(dir, 'album', 'sub', 'b.txt'), 'b\n');
+    await page.setInputFiles('#dir-input', join(dir, 'album'));
+    await page.waitForSelector('.upload[data-name="album/sub/b.txt"][data-state="done"]');
+    await page.waitForSelector('.upload[data-name="album/a.txt"][data-state="done"]');
+    assert.equal(new TextDecoder().decode(await fs.cat(`${bucket}/docs/album/sub/b.txt`)), 'b\n');
+    await waitRows(page, 'album/');
+    assert.match(await page.locator('#transfer-total').textContent(), /3 of 3 files finished/);
     // Cancel: hold the parts back so the cancel lands mid-upload, after the upload was created.
     const cancelName = 'cancel-me.bin';
     await writeFile(join(dir, cancelName), data);

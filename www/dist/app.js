@@ -740,19 +740,66 @@ async function preview(row) {
 }
 // ---------------------------------------------------------------------------------------------
 // Act: upload, download, delete, create folder, rename/move, copy, share.
-function uploadFiles(files) {
-    for (const f of files)
-        void uploadOne(f, prefix);
+// Uploads run UPLOAD_CONCURRENCY at a time (each one's parts are parallel inside the package);
+// the rest wait in a queue. `rel` is the path below the folder the upload started in.
+const UPLOAD_CONCURRENCY = 3;
+const queue = [];
+let running = 0;
+const totals = { files: 0, done: 0, bytes: 0, sent: new Map() };
+function updateTotal() {
+    const t = $('transfer-total');
+    if (totals.files === 0) {
+        t.hidden = true;
+        return;
+    }
+    let sent = 0;
+    for (const v of totals.sent.values())
+        sent += v;
+    t.hidden = false;
+    t.textContent = `Uploads: ${totals.done} of ${totals.files} files finished, ${fmtSize(sent)} of ${fmtSize(totals.bytes)} sent${queue.length ? `, ${queue.length} waiting` : ''}`;
+    t.dataset.done = String(totals.done);
+    t.dataset.files = String(totals.files);
 }
-async function uploadOne(file, into) {
+function pump() {
+    while (running < UPLOAD_CONCURRENCY && queue.length) {
+        const job = queue.shift();
+        running++;
+        job.start();
+    }
+    updateTotal();
+}
+function uploadFiles(files) {
+    for (const f of files) {
+        const [file, rel] = f instanceof File ? [f, f.webkitRelativePath || f.name] : [f.file, f.rel];
+        void uploadOne(file, prefix, rel);
+    }
+}
+function uploadOne(file, into, rel = file.name) {
+    return new Promise((ok) => {
+        const job = { file, into, rel, start: () => void runUpload(job).finally(() => { running--; totals.done++; pump(); ok(); }) };
+        totals.files++;
+        totals.bytes += file.size;
+        totals.sent.set(job, 0);
+        queue.push(job);
+        pump();
+    });
+}
+// One re-listing after a burst of finished uploads, not one per file.
+let refreshTimer = 0;
+function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = window.setTimeout(() => void openFolder(prefix, serverPrefix), 250);
+}
+async function runUpload(job) {
+    const { file, into, rel } = job;
     if (!fs || !conn)
         return;
-    const path = `${conn.bucket}/${into}${file.name}`;
+    const path = `${conn.bucket}/${into}${rel}`;
     const ctl = new AbortController();
     const bar = el('progress', { max: String(Math.max(file.size, 1)), value: '0' });
     const state = el('span', { class: 'state' }, 'starting');
     const cancel = el('button', { type: 'button', class: 'cancel' }, 'Cancel');
-    const item = el('div', { class: 'upload', 'data-name': file.name, 'data-state': 'running', 'data-events': '0' }, el('span', { class: 'name', title: path }, `${into}${file.name}`), bar, state, cancel);
+    const item = el('div', { class: 'upload', 'data-name': rel, 'data-state': 'running', 'data-events': '0' }, el('span', { class: 'name', title: path }, `${into}${rel}`), bar, state, cancel);
     $('uploads').append(item);
     let events = 0;
     cancel.addEventListener('click', () => ctl.abort());
@@ -765,14 +812,17 @@ async function uploadOne(file, into) {
                 bar.max = Math.max(total, 1);
                 bar.value = sent;
                 state.textContent = `${fmtSize(sent)} of ${fmtSize(total)}`;
+                totals.sent.set(job, sent);
+                updateTotal();
             },
         });
         bar.value = bar.max;
         item.dataset.state = 'done';
         state.textContent = `done, ${fmtSize(file.size)}`;
+        totals.sent.set(job, file.size);
         cancel.remove();
         if (conn && path.startsWith(`${conn.bucket}/${prefix}`))
-            void openFolder(prefix, serverPrefix);
+            scheduleRefresh();
     }
     catch (e) {
         const cancelled = isPailfsError(e) && e.kind === 'Cancelled';
@@ -782,7 +832,7 @@ async function uploadOne(file, into) {
         if (!cancelled) {
             showError(`Upload of ${file.name} failed`, e);
             const retry = el('button', { type: 'button' }, 'Retry');
-            retry.addEventListener('click', () => { item.remove(); void uploadOne(file, into); });
+            retry.addEventListener('click', () => { item.remove(); void uploadOne(file, into, rel); });
             item.append(retry);
         }
     }
@@ -790,12 +840,31 @@ async function uploadOne(file, into) {
     dismiss.addEventListener('click', () => item.remove());
     item.append(dismiss);
 }
-input('file-input').addEventListener('change', () => {
-    const fl = input('file-input').files;
-    if (fl)
-        uploadFiles(Array.from(fl));
-    input('file-input').value = '';
-});
+for (const id of ['file-input', 'dir-input']) {
+    input(id).addEventListener('change', () => {
+        const fl = input(id).files;
+        if (fl)
+            uploadFiles(Array.from(fl));
+        input(id).value = '';
+    });
+}
+// A dropped folder: its entries, walked (readEntries answers in batches until it answers none).
+async function walk(entry, out) {
+    if (entry.isFile) {
+        const file = await new Promise((ok, fail) => entry.file(ok, fail));
+        out.push({ file, rel: entry.fullPath.replace(/^\//, '') });
+    }
+    else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+            const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+            if (batch.length === 0)
+                break;
+            for (const e of batch)
+                await walk(e, out);
+        }
+    }
+}
 const listing = document.querySelector('.listing');
 let dragDepth = 0;
 listing.addEventListener('dragenter', (ev) => { ev.preventDefault(); dragDepth++; $('drop-hint').hidden = false; });
@@ -809,6 +878,13 @@ listing.addEventListener('drop', (ev) => {
     ev.preventDefault();
     dragDepth = 0;
     $('drop-hint').hidden = true;
+    const items = Array.from(ev.dataTransfer?.items ?? []);
+    const entries = items.map((i) => i.webkitGetAsEntry?.()).filter((e) => Boolean(e));
+    if (entries.length && entries.some((e) => e.isDirectory)) {
+        const out = [];
+        Promise.all(entries.map((e) => walk(e, out))).then(() => uploadFiles(out), (e) => showError('Reading the dropped folder failed', e));
+        return;
+    }
     const files = ev.dataTransfer?.files;
     if (files && files.length)
         uploadFiles(Array.from(files));

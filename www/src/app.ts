@@ -656,18 +656,63 @@ async function preview(row: Row): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Act: upload, download, delete, create folder, rename/move, copy, share.
 
-function uploadFiles(files: Iterable<File>): void {
-  for (const f of files) void uploadOne(f, prefix);
+// Uploads run UPLOAD_CONCURRENCY at a time (each one's parts are parallel inside the package);
+// the rest wait in a queue. `rel` is the path below the folder the upload started in.
+const UPLOAD_CONCURRENCY = 3;
+interface Job { file: File; into: string; rel: string; start: () => void; }
+const queue: Job[] = [];
+let running = 0;
+const totals = { files: 0, done: 0, bytes: 0, sent: new Map<Job, number>() };
+function updateTotal(): void {
+  const t = $('transfer-total');
+  if (totals.files === 0) { t.hidden = true; return; }
+  let sent = 0;
+  for (const v of totals.sent.values()) sent += v;
+  t.hidden = false;
+  t.textContent = `Uploads: ${totals.done} of ${totals.files} files finished, ${fmtSize(sent)} of ${fmtSize(totals.bytes)} sent${queue.length ? `, ${queue.length} waiting` : ''}`;
+  t.dataset.done = String(totals.done);
+  t.dataset.files = String(totals.files);
 }
-async function uploadOne(file: File, into: string): Promise<void> {
+function pump(): void {
+  while (running < UPLOAD_CONCURRENCY && queue.length) {
+    const job = queue.shift() as Job;
+    running++;
+    job.start();
+  }
+  updateTotal();
+}
+function uploadFiles(files: Iterable<File | { file: File; rel: string }>): void {
+  for (const f of files) {
+    const [file, rel] = f instanceof File ? [f, f.webkitRelativePath || f.name] : [f.file, f.rel];
+    void uploadOne(file, prefix, rel);
+  }
+}
+function uploadOne(file: File, into: string, rel = file.name): Promise<void> {
+  return new Promise((ok) => {
+    const job: Job = { file, into, rel, start: () => void runUpload(job).finally(() => { running--; totals.done++; pump(); ok(); }) };
+    totals.files++;
+    totals.bytes += file.size;
+    totals.sent.set(job, 0);
+    queue.push(job);
+    pump();
+  });
+}
+// One re-listing after a burst of finished uploads, not one per file.
+let refreshTimer = 0;
+function scheduleRefresh(): void {
+  clearTimeout(refreshTimer);
+  refreshTimer = window.setTimeout(() => void openFolder(prefix, serverPrefix), 250);
+}
+async function runUpload(job: Job): Promise<void> {
+  const { file, into, rel } = job;
   if (!fs || !conn) return;
-  const path = `${conn.bucket}/${into}${file.name}`;
+  const path = `${conn.bucket}/${into}${rel}`;
   const ctl = new AbortController();
   const bar = el('progress', { max: String(Math.max(file.size, 1)), value: '0' });
   const state = el('span', { class: 'state' }, 'starting');
   const cancel = el('button', { type: 'button', class: 'cancel' }, 'Cancel');
-  const item = el('div', { class: 'upload', 'data-name': file.name, 'data-state': 'running', 'data-events': '0' },
-    el('span', { class: 'name', title: path }, `${into}${file.name}`), bar, state, cancel);
+  const item = el('div', { class: 'upload', 'data-name': rel, 'data-state': 'running', 'data-events': '0' },
+    el('span', { class: 'name', title: path }, `${into}${rel}`), bar, state, cancel);
   $('uploads').append(item);
   let events = 0;
   cancel.addEventListener('click', () => ctl.abort());
@@ -680,13 +725,16 @@ async function uploadOne(file: File, into: string): Promise<void> {
         bar.max = Math.max(total, 1);
         bar.value = sent;
         state.textContent = `${fmtSize(sent)} of ${fmtSize(total)}`;
+        totals.sent.set(job, sent);
+        updateTotal();
       },
     });
     bar.value = bar.max;
     item.dataset.state = 'done';
     state.textContent = `done, ${fmtSize(file.size)}`;
+    totals.sent.set(job, file.size);
     cancel.remove();
-    if (conn && path.startsWith(`${conn.bucket}/${prefix}`)) void openFolder(prefix, serverPrefix);
+    if (conn && path.startsWith(`${conn.bucket}/${prefix}`)) scheduleRefresh();
   } catch (e) {
     const cancelled = isPailfsError(e) && e.kind === 'Cancelled';
     item.dataset.state = cancelled ? 'cancelled' : 'failed';
@@ -695,7 +743,7 @@ async function uploadOne(file: File, into: string): Promise<void> {
     if (!cancelled) {
       showError(`Upload of ${file.name} failed`, e);
       const retry = el('button', { type: 'button' }, 'Retry');
-      retry.addEventListener('click', () => { item.remove(); void uploadOne(file, into); });
+      retry.addEventListener('click', () => { item.remove(); void uploadOne(file, into, rel); });
       item.append(retry);
     }
   }
@@ -703,11 +751,27 @@ async function uploadOne(file: File, into: string): Promise<void> {
   dismiss.addEventListener('click', () => item.remove());
   item.append(dismiss);
 }
-input('file-input').addEventListener('change', () => {
-  const fl = input('file-input').files;
-  if (fl) uploadFiles(Array.from(fl));
-  input('file-input').value = '';
-});
+for (const id of ['file-input', 'dir-input']) {
+  input(id).addEventListener('change', () => {
+    const fl = input(id).files;
+    if (fl) uploadFiles(Array.from(fl));
+    input(id).value = '';
+  });
+}
+// A dropped folder: its entries, walked (readEntries answers in batches until it answers none).
+async function walk(entry: FileSystemEntry, out: { file: File; rel: string }[]): Promise<void> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((ok, fail) => (entry as FileSystemFileEntry).file(ok, fail));
+    out.push({ file, rel: entry.fullPath.replace(/^\//, '') });
+  } else if (entry.isDirectory) {
+    const reader = (entry as FileSystemDirectoryEntry).createReader();
+    for (;;) {
+      const batch = await new Promise<FileSystemEntry[]>((ok, fail) => reader.readEntries(ok, fail));
+      if (batch.length === 0) break;
+      for (const e of batch) await walk(e, out);
+    }
+  }
+}
 const listing = document.querySelector('.listing') as HTMLElement;
 let dragDepth = 0;
 listing.addEventListener('dragenter', (ev) => { ev.preventDefault(); dragDepth++; $('drop-hint').hidden = false; });
@@ -716,6 +780,13 @@ listing.addEventListener('dragover', (ev) => { ev.preventDefault(); if (ev.dataT
 listing.addEventListener('drop', (ev) => {
   ev.preventDefault();
   dragDepth = 0; $('drop-hint').hidden = true;
+  const items = Array.from(ev.dataTransfer?.items ?? []);
+  const entries = items.map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => Boolean(e));
+  if (entries.length && entries.some((e) => e.isDirectory)) {
+    const out: { file: File; rel: string }[] = [];
+    Promise.all(entries.map((e) => walk(e, out))).then(() => uploadFiles(out), (e: unknown) => showError('Reading the dropped folder failed', e));
+    return;
+  }
   const files = ev.dataTransfer?.files;
   if (files && files.length) uploadFiles(Array.from(files));
 });
