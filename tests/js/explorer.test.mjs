@@ -272,9 +272,9 @@ try {
     assert.match(await page.locator('#count').textContent(), /6 selected/);
     await shot(page, 'many-sorted-desc-selected');
     await page.locator('.thead .sort[data-sort=name]').click();
-    // Server-side prefix: pages without a match are skipped.
+    // "Starts with": matched while paging; pages without a match are skipped.
     await page.fill('#prefix-filter', 'k0299');
-    await page.waitForFunction(() => document.querySelector('#count')?.textContent?.includes('server prefix'));
+    await page.waitForFunction(() => document.querySelector('#count')?.textContent?.includes('matched while paging'));
     await waitRows(page, 'k02990.txt');
     assert.equal((await rowsIn(page)).length, 10);
     await page.fill('#prefix-filter', '');

@@ -67,7 +67,9 @@ let done = true;
 let loading = false;
 let failed = false;
 let generation = 0;
-let serverPrefix = '';           // the server-side "starts with" filter of this listing
+// The "starts with" filter of this listing. listPages always lists a whole folder (it appends
+// the "/"), so this is matched page by page as they arrive, not sent to the server as a prefix.
+let serverPrefix = '';
 let sortKey: 'name' | 'size' | 'date' = 'name';
 let sortDesc = false;
 const selected = new Set<string>();
@@ -393,7 +395,7 @@ function updateCount(): void {
   const filtered = input('filter').value ? `${view.length} match of ` : '';
   const more = failed ? 'listing failed' : done ? 'all loaded' : loading ? 'loading…' : 'more on the server';
   const sorted = sortKey === 'name' && !sortDesc ? '' : ` · sorted by ${sortKey} within the loaded rows`;
-  $('count').textContent = `${filtered}${rows.length} loaded (${more})${sorted}${serverPrefix ? ` · server prefix “${serverPrefix}”` : ''}${selected.size ? ` · ${selected.size} selected` : ''}`;
+  $('count').textContent = `${filtered}${rows.length} loaded (${more})${sorted}${serverPrefix ? ` · names starting “${serverPrefix}” (matched while paging)` : ''}${selected.size ? ` · ${selected.size} selected` : ''}`;
   $('count').dataset.loaded = String(rows.length);
   $('count').dataset.done = String(done);
   button('load-more').hidden = done;
@@ -797,11 +799,23 @@ function one(verb: string): Row | null {
   return s[0] as Row;
 }
 
+const DOWNLOAD_IN_TAB_MAX = 256 * 1024 * 1024;
 button('download').addEventListener('click', () => void download());
 async function download(): Promise<void> {
   const row = one('Download');
   if (!row || !fs) return;
   if (row.dir) { showError('Download', new Error('folders are not downloaded; select a file')); return; }
+  if (row.size > DOWNLOAD_IN_TAB_MAX && conn?.provider === 's3') {
+    // Too big to hold in the tab: the browser downloads it itself from a presigned link.
+    try {
+      const url = await fs.sign(fullPath(row.name), 300);
+      const a = el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (e) { showError(`Signing a download link for ${row.name} failed`, e); }
+    return;
+  }
   const state = el('span', { class: 'state' }, 'downloading');
   const bar = el('progress', { max: String(Math.max(row.size, 1)), value: '0' });
   const item = el('div', { class: 'upload download', 'data-name': row.name, 'data-state': 'running' }, el('span', { class: 'name' }, `↓ ${row.name}`), bar, state);
