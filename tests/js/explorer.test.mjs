@@ -441,6 +441,9 @@ try {
     assert.deepEqual(cfg.CORSRules[0].AllowedOrigins, [origin]);
     assert.deepEqual(cfg.CORSRules[0].ExposeHeaders, ['ETag']);
     assert.deepEqual(cfg.CORSRules[0].AllowedMethods, ['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
+    await bad.waitForFunction(() => !document.querySelector('.error.cors .cors-diagnosis')?.textContent?.startsWith('Probing'));
+    assert.match(await bad.locator('.error.cors .cors-diagnosis').textContent(), new RegExp(`does not allow the origin ${origin.replace(/[.]/g, '\\.')} at all`));
+    await bad.locator('.error.cors .cors-diagnosis').scrollIntoViewIfNeeded();
     await shot(bad, 'cors-help');
     assert.deepEqual(await bad.evaluate(() => window.__csp), [], 'no CSP violation');
     await bad.close();

@@ -120,6 +120,9 @@ function showError(what: string, e: unknown): void {
       const copy = el('button', { type: 'button' }, 'Copy CORS JSON');
       copy.addEventListener('click', () => void copyText(corsConfig(), copy));
       help.append(copy);
+      const diag = el('p', { class: 'cors-diagnosis' }, 'Probing the bucket with a plain request…');
+      help.insertBefore(diag, help.children[1] ?? null);
+      void probeCors().then((t) => { diag.textContent = t; });
       box.append(help);
       box.classList.add('cors');
     }
@@ -128,6 +131,20 @@ function showError(what: string, e: unknown): void {
   }
   $('errors').prepend(box);
   while ($('errors').childElementCount > 5) $('errors').lastElementChild?.remove();
+}
+
+// After a CORS refusal: a simple request (no custom headers, so no preflight) tells apart an
+// origin the bucket does not allow at all from a preflight that is refused (methods, headers).
+async function probeCors(): Promise<string> {
+  if (!conn || conn.provider !== 's3') return '';
+  const base = conn.endpoint ? conn.endpoint.replace(/\/+$/, '') : `https://s3.${conn.region || 'us-east-1'}.amazonaws.com`;
+  const url = `${base}/${encodeURIComponent(conn.bucket)}?list-type=2&max-keys=1`;
+  try {
+    const r = await fetch(url, { mode: 'cors', credentials: 'omit', cache: 'no-store' });
+    return `A plain GET from this origin is allowed (HTTP ${r.status}), so the refusal is in the preflight of signed requests: the rule must allow the methods GET, PUT, POST, DELETE, HEAD and the headers Authorization, Range, Content-Type and x-amz-* ("*" plus "authorization"), and expose ETag.`;
+  } catch {
+    return `A plain GET from this origin is refused too: the bucket's CORS configuration does not allow the origin ${location.origin} at all (or the bucket has none). Apply the configuration below.`;
+  }
 }
 
 async function copyText(text: string, btn: HTMLButtonElement): Promise<void> {
