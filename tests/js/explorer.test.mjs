@@ -245,7 +245,7 @@ try {
     const dom = await page.locator('#spacer .vrow').count();
     assert.ok(dom < 80, `only visible rows are in the DOM (${dom})`);
     // Scroll to the end of what is loaded until everything is; rows past the first page appear.
-    for (let i = 0; i < 20 && !(await page.$eval('#count', (c) => c.dataset.done === 'true')); i++) {
+    for (let i = 0; i < 100 && !(await page.$eval('#count', (c) => c.dataset.done === 'true')); i++) {
       await page.$eval('#viewport', (v) => { v.scrollTop = v.scrollHeight; });
       await page.waitForTimeout(300);
     }

@@ -1122,6 +1122,8 @@ async function start() {
         }
     }
     catch { /* no profile */ }
+    if (h)
+        $('connect-status').textContent = `Opened from a link to ${h.bucket}/${h.prefix}: enter the credentials (links never carry them).`;
     document.body.dataset.ready = 'true';
 }
 start().then(() => { document.body.dataset.ready = 'true'; }, (e) => showError('The pailfs package did not load', e));

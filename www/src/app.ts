@@ -986,6 +986,7 @@ async function start(): Promise<void> {
       }
     }
   } catch { /* no profile */ }
+  if (h) $('connect-status').textContent = `Opened from a link to ${h.bucket}/${h.prefix}: enter the credentials (links never carry them).`;
   document.body.dataset.ready = 'true';
 }
 start().then(() => { document.body.dataset.ready = 'true'; }, (e: unknown) => showError('The pailfs package did not load', e));
