@@ -320,6 +320,7 @@ try {
     await page.unroute((u) => u.searchParams.has('partNumber'));
     await shot(page, 'upload-cancelled');
     const uploads = await (await fetch(`${endpoint}/${bucket}?uploads`)).text();
+    assert.match(uploads, /<ListMultipartUploadsResult/, uploads);
     assert.doesNotMatch(uploads, /<Upload>/, `no multipart upload left on the server: ${uploads}`);
     assert.equal(await fs.exists(`${bucket}/docs/${cancelName}`), false);
     await rm(dir, { recursive: true, force: true });
