@@ -1,56 +1,92 @@
 #!/usr/bin/env bash
-# `make demo`: start a seeded local S3 server (s3s-fs, which checks every SigV4 signature) on
-# 127.0.0.1 and drive it through the pailfs CLI: list, cat, put, glob, presign. Installs what
-# it needs (s3s-fs via cargo) and stops the server on exit.
+# `make demo`: the bucket explorer (www/) against a seeded local S3 server, in your browser.
+# Installs what it needs (moto, the wasm toolchain, TypeScript in tests/js), starts moto on
+# 127.0.0.1, seeds the bucket "demo", builds www/ and serves www/ + pkg/ on 127.0.0.1, then
+# prints the URL to open. The page talks to moto straight from the browser (moto answers CORS);
+# the demo server hands the page moto's local keys as /demo-profile.json (a real deployment
+# serves no such file). Ctrl-C stops everything.
+#   PAILFS_DEMO_PORT=8080 make demo   a fixed port (default: a free one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+TOOLS=${PAILFS_TOOLS:-$HOME/.cache/pailfs}
+BUCKET=demo
+log() { echo "[demo] $*" >&2; }
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
-run() { say "$*"; "$@"; }
+scripts/servers.sh install moto
+scripts/wasm.sh install
+scripts/wasm.sh build
+if [ ! -x tests/js/node_modules/.bin/tsc ]; then (cd tests/js && npm ci --no-audit --no-fund --silent); fi
+log "building www/ (tsc -p www → www/dist)"
+tests/js/node_modules/.bin/tsc -p www
 
-scripts/servers.sh install s3s
-echo "[demo] building the pailfs CLI" >&2
-cargo build --quiet --bin pailfs
-PAILFS=target/debug/pailfs
-
-trap 'scripts/servers.sh stop s3s' EXIT
-scripts/servers.sh start s3s
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+    scripts/servers.sh stop moto || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+scripts/servers.sh start moto
 # shellcheck disable=SC1091
-source .servers/s3s.env
-export AWS_ACCESS_KEY_ID=$PAILFS_S3S_KEY AWS_SECRET_ACCESS_KEY=$PAILFS_S3S_SECRET AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL=$PAILFS_S3S_ENDPOINT
-echo "[demo] s3s-fs is at $AWS_ENDPOINT_URL; pailfs reads the endpoint and keys from AWS_* variables" >&2
+source .servers/moto.env
+E=$PAILFS_MOTO_ENDPOINT
 
-# Seed: a small tree, including keys that trip naive clients.
-seed=$(mktemp -d)
-trap 'scripts/servers.sh stop s3s; rm -rf "$seed"' EXIT
-mkdir -p "$seed/reports/2026" "$seed/images"
-printf 'id,value\n1,42\n2,17\n' >"$seed/reports/2026/q1.csv"
-printf 'id,value\n1,7\n' >"$seed/reports/2026/q2 final.csv"
-printf 'hello from pailfs\n' >"$seed/README.txt"
-head -c 9000000 /dev/urandom >"$seed/images/big.bin"   # > 8 MiB part size: uploaded as multipart
+if [ -f scripts/seed_demo.py ]; then
+    py=python3
+    for c in "$TOOLS/venv/bin/python" .tools/venv/bin/python; do if [ -x "$c" ]; then py=$c; break; fi; done
+    log "seeding s3://$BUCKET with scripts/seed_demo.py"
+    "$py" scripts/seed_demo.py --endpoint "$E" --key "$PAILFS_MOTO_KEY" --secret "$PAILFS_MOTO_SECRET" --bucket "$BUCKET"
+else
+    log "scripts/seed_demo.py not here: seeding a small tree with the pailfs CLI"
+    cargo build --quiet --bin pailfs
+    export AWS_ACCESS_KEY_ID=$PAILFS_MOTO_KEY AWS_SECRET_ACCESS_KEY=$PAILFS_MOTO_SECRET AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$E
+    P=target/debug/pailfs
+    seed=$(mktemp -d)
+    mkdir -p "$seed/reports/2026" "$seed/config" "$seed/images" "$seed/many"
+    printf 'region,quarter,revenue\nnorth,Q1,1200.50\nsouth,Q1,980.00\n"east, coast",Q1,1534.25\n' >"$seed/reports/2026/q1.csv"
+    printf '{"service":"explorer","replicas":3,"tags":["demo","local"],"limits":{"cpu":"500m","memory":"256Mi"}}' >"$seed/config/app.json"
+    printf 'Welcome to the pailfs explorer demo.\nEverything here lives in a local moto server.\n' >"$seed/README.txt"
+    python3 - "$seed/images/gradient.png" <<'PY'
+import struct, sys, zlib
+w, h = 64, 64
+raw = b''.join(b'\0' + b''.join(bytes((x * 4, y * 4, 160)) for x in range(w)) for y in range(h))
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+PY
+    for i in $(seq -w 0 2499); do printf 'object %s\n' "$i" >"$seed/many/k$i.txt"; done
+    $P mkdir "s3://$BUCKET"
+    $P put -r "$seed/." "s3://$BUCKET"
+    printf 'hostile key\n' | $P pipe "s3://$BUCKET/<img src=x onerror=alert(1)>"
+    printf 'hostile key\n' | $P pipe "s3://$BUCKET/\"><script>alert(2)</script>.txt"
+    rm -rf "$seed"
+fi
 
-run $PAILFS mkdir s3://demo-bucket
-run $PAILFS put -r "$seed" s3://demo-bucket/data
-run $PAILFS ls s3://
-run $PAILFS ls -l s3://demo-bucket/data
-run $PAILFS ls -R s3://demo-bucket
-run $PAILFS cat s3://demo-bucket/data/README.txt
-run $PAILFS cat "s3://demo-bucket/data/reports/2026/q2 final.csv"
-run $PAILFS cat --start -4 s3://demo-bucket/data/reports/2026/q1.csv
-say "echo 'piped in' | $PAILFS pipe 's3://demo-bucket/🇦🇺/\$shenanigans@@~.txt'"
-echo 'piped in' | $PAILFS pipe 's3://demo-bucket/🇦🇺/$shenanigans@@~.txt'
-run $PAILFS cat 's3://demo-bucket/🇦🇺/$shenanigans@@~.txt'
-run $PAILFS glob 's3://demo-bucket/**/*.csv'
-run $PAILFS du s3://demo-bucket
-run $PAILFS info s3://demo-bucket/data/images/big.bin
-run $PAILFS cp -r s3://demo-bucket/data/reports s3://demo-bucket/backup
-run $PAILFS rm -r s3://demo-bucket/data/reports
-run $PAILFS ls s3://demo-bucket
-say "$PAILFS sign s3://demo-bucket/data/README.txt --expires 60 | xargs curl -s   # no credentials needed"
-url=$($PAILFS sign s3://demo-bucket/data/README.txt --expires 60)
-curl -sf "$url"
-say "AWS_SECRET_ACCESS_KEY=wrong $PAILFS ls s3://   # s3s-fs checks signatures"
-AWS_SECRET_ACCESS_KEY=wrong $PAILFS ls s3:// || echo "(refused, as it should be: exit $?)" >&2
-echo "[demo] done" >&2
+# moto answers a browser's preflight on an existing private object with 403 unless a bucket
+# policy allows s3:OptionsObject, and exposes no headers (ETag, Content-Range) without a CORS rule.
+curl -sf -o /dev/null -X PUT "$E/$BUCKET?policy" -H 'content-type: application/json' \
+    -d "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:OptionsObject\",\"Resource\":\"arn:aws:s3:::$BUCKET/*\"}]}"
+rule='<AllowedOrigin>*</AllowedOrigin>'
+for m in GET PUT POST DELETE HEAD; do rule+="<AllowedMethod>$m</AllowedMethod>"; done
+rule+='<AllowedHeader>*</AllowedHeader><AllowedHeader>authorization</AllowedHeader>'
+for h in ETag Content-Range Content-Length Last-Modified x-amz-checksum-crc32c x-amz-request-id x-amz-version-id; do rule+="<ExposeHeader>$h</ExposeHeader>"; done
+curl -sf -o /dev/null -X PUT "$E/$BUCKET?cors" -H 'content-type: application/xml' \
+    --data-binary "<CORSConfiguration><CORSRule>$rule<MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>"
+
+profile=.servers/demo-profile.json
+printf '{"endpoint":"%s","region":"us-east-1","bucket":"%s","key":"%s","secret":"%s"}\n' \
+    "$E" "$BUCKET" "$PAILFS_MOTO_KEY" "$PAILFS_MOTO_SECRET" >"$profile"
+
+port=${PAILFS_DEMO_PORT:-0}
+out=$(mktemp)
+node www/serve.mjs --port "$port" --connect "$E" --profile "$profile" >"$out" &
+server_pid=$!
+for _ in $(seq 1 50); do grep -q serving "$out" && break; sleep 0.1; done
+url=$(sed -n 's/^serving //p' "$out")
+rm -f "$out"
+[ -n "$url" ] || { log "the static server did not start"; exit 1; }
+echo >&2
+log "moto (S3) on $E, bucket '$BUCKET' seeded"
+log "open ${url}www/   (connects to the demo bucket by itself; pick memory:// after Disconnect to try it with nothing running)"
+log "Ctrl-C stops the server and moto"
+wait "$server_pid"

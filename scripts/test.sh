@@ -30,6 +30,9 @@ scripts/wasm.sh build
 step "TypeScript: the package's .d.ts types real uses (tsc --noEmit over tests/js/types.test.ts)"
 (cd tests/js && npx --no-install tsc -p .)
 
+step "the explorer (www/): type-checked and built by tsc into www/dist"
+tests/js/node_modules/.bin/tsc -p www
+
 step "start servers"
 cleanup() { scripts/cors-proxy.sh stop || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; }
 trap cleanup EXIT
@@ -46,3 +49,6 @@ node tests/js/node.test.mjs
 
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
 scripts/browser.sh test
+
+step "the explorer (www/) end to end in headless Chromium against moto and s3s-fs (screenshots in target/explorer/)"
+node tests/js/explorer.test.mjs

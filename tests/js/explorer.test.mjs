@@ -1,0 +1,462 @@
+// End to end test of the bucket explorer (www/) in headless Chromium (Debian's, through
+// playwright-core) against moto, which answers CORS: a fresh bucket is seeded through the wasm
+// package in Node, then the page is driven like a user would. s3s-fs (no CORS) stands in for a
+// bucket without a CORS configuration. Needs .servers/moto.env and .servers/s3s.env sourced and
+// www built (tsc -p www). Screenshots of every step go to target/explorer/.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { deflateSync, crc32 } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { PailFs } from '../../pkg/node/pailfs.js';
+
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const shots = join(root, 'target', 'explorer');
+await mkdir(shots, { recursive: true });
+const { PAILFS_MOTO_ENDPOINT: endpoint, PAILFS_MOTO_KEY: key, PAILFS_MOTO_SECRET: secret, PAILFS_S3S_ENDPOINT: s3s } = process.env;
+assert.ok(endpoint && key && secret && s3s, 'source .servers/moto.env and .servers/s3s.env');
+const started = Date.now();
+
+// ---- seed a fresh bucket through the package
+const bucket = `explorer-${Date.now().toString(36)}`;
+const fs = PailFs.fromUrl('s3://', { endpoint_url: endpoint, key, secret });
+await fs.mkdir(bucket);
+// moto answers a browser's preflight (OPTIONS, unsigned) on an existing private object with 403;
+// a bucket policy that allows s3:OptionsObject to anyone lets preflights through (and nothing else).
+const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:OptionsObject', Resource: `arn:aws:s3:::${bucket}/*` }] };
+assert.equal((await fetch(`${endpoint}/${bucket}?policy`, { method: 'PUT', body: JSON.stringify(policy) })).status, 200);
+// And a CORS configuration that exposes ETag and Content-Range (moto's own wildcard exposes none).
+// "*" does not cover Authorization in a preflight answer: it is named.
+const cors = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>' +
+  ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'].map((m) => `<AllowedMethod>${m}</AllowedMethod>`).join('') +
+  '<AllowedHeader>*</AllowedHeader><AllowedHeader>authorization</AllowedHeader>' +
+  ['ETag', 'Content-Range', 'Content-Length', 'Last-Modified', 'x-amz-checksum-crc32c', 'x-amz-request-id', 'x-amz-version-id'].map((h) => `<ExposeHeader>${h}</ExposeHeader>`).join('') +
+  '<MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>';
+assert.equal((await fetch(`${endpoint}/${bucket}?cors`, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: cors })).status, 200);
+const HOSTILE_IMG = '<img src=x onerror=alert(1)>';
+const HOSTILE_SCRIPT = '"><script>alert(2)</script>.txt'; // has a "/": a folder `"><script>alert(2)<` holding `script>.txt`
+const CSV = 'city,country,population\nLisbon,Portugal,545923\n"Washington, D.C.",USA,689545\nKyoto,Japan,1464890\n';
+const JSON_OBJ = { name: 'explorer', nested: { list: [1, 2, 3], ok: true }, html: '<b>not bold</b>' };
+function png(w, h) { // a tiny RGB PNG
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([x * 30, y * 30, 200], y * (w * 3 + 1) + 1 + x * 3);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+const seed = {
+  [HOSTILE_IMG]: 'hostile key one\n',
+  [HOSTILE_SCRIPT]: 'hostile key two\n',
+  'README.txt': 'seeded by explorer.test.mjs\n',
+  'docs/cities.csv': CSV,
+  'docs/data.json': JSON.stringify(JSON_OBJ),
+  'docs/pixel.png': png(8, 8),
+  'docs/reports/2026/q1.csv': 'id,value\n1,42\n',
+  'docs/rename-me.txt': 'rename me\n',
+  'docs/share.txt': 'shared by a presigned link\n',
+  'trash/a.txt': 'a', 'trash/b.txt': 'b', 'trash/sub/c.txt': 'c', 'trash/sub/d.txt': 'd', 'trash/sub/deeper/e.txt': 'e',
+};
+for (const [k, v] of Object.entries(seed)) await fs.put(`${bucket}/${k}`, typeof v === 'string' ? v : new Uint8Array(v));
+const MANY = 3000;
+const names = Array.from({ length: MANY }, (_, i) => `many/k${String(i).padStart(5, '0')}.txt`);
+for (let i = 0; i < names.length; i += 200) await Promise.all(names.slice(i, i + 200).map((n) => fs.put(`${bucket}/${n}`, n)));
+console.log(`explorer: seeded ${bucket} (${Object.keys(seed).length + MANY} objects) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+// ---- the page's static server (CSP header naming moto and s3s-fs in connect-src)
+const origins = [endpoint, s3s].map((u) => new URL(u).origin).join(' ');
+const server = spawn(process.execPath, [join(root, 'www/serve.mjs'), '--port', '0', '--connect', origins], { stdio: ['ignore', 'pipe', 'inherit'] });
+const base = await new Promise((ok, fail) => {
+  let out = '';
+  server.stdout.on('data', (d) => { out += d; const m = /serving (\S+)/.exec(out); if (m) ok(m[1]); });
+  server.on('exit', (c) => fail(new Error(`www/serve.mjs exited ${c}`)));
+});
+const pageUrl = `${base}www/`;
+const origin = new URL(base).origin;
+
+const profile = await mkdtemp(join(tmpdir(), 'pailfs-explorer-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 800 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const dialogs = [], pageErrors = [];
+let n = 0;
+const shot = async (page, name) => { await page.screenshot({ path: join(shots, `${String(++n).padStart(2, '0')}-${name}.png`) }); };
+async function newPage() {
+  const page = await browser.newPage();
+  page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && process.env.EXPLORER_DEBUG) console.error('console:', m.text()); });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return page;
+}
+const rowsIn = (page) => page.$$eval('#spacer .vrow:not([hidden])', (rs) => rs.map((r) => r.querySelector('.col-name').textContent));
+const loaded = (page) => page.$eval('#count', (c) => Number(c.dataset.loaded));
+const row = (page, name) => page.locator(`#spacer .vrow[data-name="${name.replace(/["\\]/g, '\\$&')}"]`);
+async function waitRows(page, name) { await row(page, name).waitFor({ state: 'visible', timeout: 30_000 }); }
+const crumbs = (page) => page.$$eval('#crumbs a', (as) => as.map((a) => a.textContent));
+async function modalOk(page) { await page.locator('#modal-ok').click(); await page.locator('#modal').waitFor({ state: 'hidden' }); }
+
+const timings = [];
+async function step(name, f) {
+  const t = Date.now();
+  try {
+    await f();
+  } catch (e) {
+    for (const p of browser.pages().filter((x) => x.url() !== 'about:blank')) await p.screenshot({ path: join(shots, `FAILED-${name.replace(/\W+/g, '-')}-${browser.pages().indexOf(p)}.png`) }).catch(() => {});
+    throw e;
+  }
+  timings.push(`${name} ${((Date.now() - t) / 1000).toFixed(1)}s`);
+}
+
+try {
+  const page = await newPage();
+
+  await step('connect', async () => {
+    await page.goto(pageUrl);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('select[name=provider]', 's3');
+    await page.fill('input[name=endpoint]', endpoint);
+    await page.fill('input[name=bucket]', bucket);
+    await page.fill('input[name=key]', key);
+    await page.fill('input[name=secret]', secret);
+    await page.check('input[name=remember]');
+    await shot(page, 'connect-form');
+    await page.click('#connect-form button[type=submit]');
+    await waitRows(page, 'docs/');
+    assert.match(page.url(), new RegExp(`#s3/${bucket}/\\?endpoint=`), 'the hash names provider, bucket and endpoint');
+    assert.ok(!page.url().includes(secret) || secret === key, 'no secret in the URL');
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+  });
+
+  await step('hostile keys', async () => {
+    const names = await rowsIn(page);
+    assert.ok(names.includes(HOSTILE_IMG), `the <img> key is shown verbatim: ${names}`);
+    assert.ok(names.includes('"><script>alert(2)</'), `the <script> folder is shown verbatim: ${names}`);
+    assert.equal(await page.locator('img').count(), 0, 'no <img> element was made from a key');
+    assert.equal(await page.locator('script').count(), 1, 'no <script> element was made from a key');
+    await waitRows(page, '"><script>alert(2)</');
+    await row(page, '"><script>alert(2)</').dblclick();
+    await waitRows(page, 'script>.txt');
+    assert.deepEqual(await crumbs(page), [bucket, '"><script>alert(2)<']);
+    await row(page, 'script>.txt').click();
+    await page.locator('#preview-btn').click();
+    await page.locator('#preview .preview-text').waitFor();
+    assert.equal(await page.locator('#preview .preview-text').textContent(), 'hostile key two\n');
+    await page.locator('#crumbs a').first().click();
+    await waitRows(page, HOSTILE_IMG);
+    await row(page, HOSTILE_IMG).click();
+    await page.locator('#info h3').waitFor();
+    assert.equal(await page.locator('#info h3').textContent(), HOSTILE_IMG);
+    await shot(page, 'hostile-keys');
+    assert.equal(await page.locator('img').count(), 0);
+  });
+
+  await step('folders, breadcrumbs, history, keyboard', async () => {
+    await row(page, 'docs/').dblclick();
+    await waitRows(page, 'reports/');
+    await row(page, 'reports/').dblclick();
+    await waitRows(page, '2026/');
+    await row(page, '2026/').dblclick();
+    await waitRows(page, 'q1.csv');
+    assert.deepEqual(await crumbs(page), [bucket, 'docs', 'reports', '2026']);
+    await shot(page, 'nested-folder');
+    await page.locator('#crumbs a', { hasText: 'docs' }).click();
+    await waitRows(page, 'cities.csv');
+    assert.deepEqual(await crumbs(page), [bucket, 'docs']);
+    await page.goBack();
+    await waitRows(page, 'q1.csv');
+    await page.goForward();
+    await waitRows(page, 'cities.csv');
+    // Keyboard: Backspace goes up, arrows move, Enter opens.
+    await page.locator('#viewport').focus();
+    await page.keyboard.press('Backspace');
+    await waitRows(page, 'README.txt');
+    assert.deepEqual(await crumbs(page), [bucket]);
+    await page.locator('#viewport').focus();
+    const first = await rowsIn(page);
+    const docsAt = first.indexOf('docs/');
+    for (let i = 0; i <= docsAt; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await waitRows(page, 'cities.csv');
+    assert.deepEqual(await crumbs(page), [bucket, 'docs']);
+  });
+
+  await step('deep link reload', async () => {
+    await page.reload();
+    await waitRows(page, 'cities.csv'); // "remember in this tab" restored the connection
+    assert.deepEqual(await crumbs(page), [bucket, 'docs']);
+    // A new tab with the link: endpoint and bucket from the hash, credentials asked for.
+    const link = page.url();
+    const other = await newPage();
+    await other.goto(link);
+    await other.waitForSelector('body[data-ready="true"]');
+    assert.equal(await other.inputValue('input[name=endpoint]'), endpoint);
+    assert.equal(await other.inputValue('input[name=bucket]'), bucket);
+    assert.equal(await other.inputValue('input[name=key]'), '');
+    assert.equal(await other.inputValue('input[name=secret]'), '');
+    await shot(other, 'deep-link-asks-credentials');
+    await other.fill('input[name=key]', key);
+    await other.fill('input[name=secret]', secret);
+    await other.click('#connect-form button[type=submit]');
+    await waitRows(other, 'cities.csv');
+    assert.deepEqual(await crumbs(other), [bucket, 'docs']);
+    await other.close();
+  });
+
+  await step('previews', async () => {
+    await row(page, 'cities.csv').click();
+    await page.keyboard.press('Enter');
+    await page.locator('#preview table.preview-csv').waitFor();
+    assert.deepEqual(await page.$$eval('#preview table th', (ths) => ths.map((t) => t.textContent)), ['city', 'country', 'population']);
+    assert.equal(await page.locator('#preview table tr').count(), 4);
+    assert.equal(await page.locator('#preview table tr').nth(2).locator('td').first().textContent(), 'Washington, D.C.');
+    await shot(page, 'preview-csv');
+    await row(page, 'data.json').dblclick();
+    await page.locator('#preview pre.preview-json').waitFor();
+    assert.equal(await page.locator('#preview pre.preview-json').textContent(), JSON.stringify(JSON_OBJ, null, 2));
+    await shot(page, 'preview-json');
+    await row(page, 'pixel.png').dblclick();
+    await page.locator('#preview img.preview-image').waitFor();
+    await page.waitForFunction(() => document.querySelector('#preview img')?.naturalWidth === 8);
+    assert.match(await page.locator('#preview img').getAttribute('src'), /^blob:/);
+    assert.equal(await page.locator('#info [data-field=ETag]').count(), 1);
+    await shot(page, 'preview-png-info');
+  });
+
+  await step('virtualized 3000-key folder', async () => {
+    await page.locator('#crumbs a').first().click();
+    await waitRows(page, 'many/');
+    await row(page, 'many/').dblclick();
+    await waitRows(page, 'k00000.txt');
+    const dom = await page.locator('#spacer .vrow').count();
+    assert.ok(dom < 80, `only visible rows are in the DOM (${dom})`);
+    // Scroll to the end of what is loaded until everything is; rows past the first page appear.
+    for (let i = 0; i < 100 && !(await page.$eval('#count', (c) => c.dataset.done === 'true')); i++) {
+      await page.$eval('#viewport', (v) => { v.scrollTop = v.scrollHeight; });
+      await page.waitForTimeout(300);
+    }
+    assert.equal(await loaded(page), MANY, 'every page was loaded by scrolling');
+    await page.$eval('#viewport', (v) => { v.scrollTop = v.scrollHeight; });
+    await waitRows(page, 'k02999.txt');
+    const domAfter = await page.locator('#spacer .vrow').count();
+    assert.ok(domAfter < 80, `still only visible rows in the DOM after scrolling through ${MANY} (${domAfter})`);
+    await shot(page, 'many-scrolled-to-end');
+    await page.fill('#filter', 'k0150');
+    await waitRows(page, 'k01509.txt');
+    assert.equal((await rowsIn(page)).length, 10);
+    assert.match(await page.locator('#count').textContent(), /10 match of 3000 loaded/);
+    await page.fill('#filter', '');
+    await page.locator('.thead .sort[data-sort=name]').click(); // name, descending
+    assert.match(await page.locator('#count').textContent(), /sorted by name within the loaded rows/);
+    await page.$eval('#viewport', (v) => { v.scrollTop = 0; });
+    await waitRows(page, 'k02999.txt');
+    // Multi-select: click, shift-click.
+    await row(page, 'k02999.txt').click();
+    await row(page, 'k02995.txt').click({ modifiers: ['Shift'] });
+    assert.match(await page.locator('#count').textContent(), /5 selected/);
+    await row(page, 'k02990.txt').click({ modifiers: ['Control'] });
+    assert.match(await page.locator('#count').textContent(), /6 selected/);
+    await shot(page, 'many-sorted-desc-selected');
+    await page.locator('.thead .sort[data-sort=name]').click();
+    // "Starts with": matched while paging; pages without a match are skipped.
+    await page.fill('#prefix-filter', 'k0299');
+    await page.waitForFunction(() => document.querySelector('#count')?.textContent?.includes('matched while paging'));
+    await waitRows(page, 'k02990.txt');
+    assert.equal((await rowsIn(page)).length, 10);
+    await page.fill('#prefix-filter', '');
+  });
+
+  await step('upload with progress, cancel', async () => {
+    await page.locator('#crumbs a').first().click();
+    await waitRows(page, 'docs/');
+    await row(page, 'docs/').dblclick();
+    await waitRows(page, 'cities.csv');
+    const dir = await mkdtemp(join(tmpdir(), 'pailfs-upload-'));
+    const big = join(dir, 'upload-20mb.bin');
+    const data = Buffer.alloc(20 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+    await writeFile(big, data);
+    await page.setInputFiles('#file-input', big);
+    const item = page.locator('.upload[data-name="upload-20mb.bin"]');
+    await item.waitFor();
+    await page.waitForSelector('.upload[data-name="upload-20mb.bin"][data-state="done"]', { timeout: 60_000 });
+    assert.ok(Number(await item.getAttribute('data-events')) >= 2, 'progress reported per part');
+    assert.equal((await fs.info(`${bucket}/docs/upload-20mb.bin`)).size, data.length);
+    await waitRows(page, 'upload-20mb.bin');
+    await shot(page, 'upload-done');
+    // A folder, by the folder picker: its relative paths are kept, the total line counts files.
+    await mkdir(join(dir, 'album', 'sub'), { recursive: true });
+    await writeFile(join(dir, 'album', 'a.txt'), 'a\n');
+    await writeFile(join(dir, 'album', 'sub', 'b.txt'), 'b\n');
+    await page.setInputFiles('#dir-input', join(dir, 'album'));
+    await page.waitForSelector('.upload[data-name="album/sub/b.txt"][data-state="done"]');
+    await page.waitForSelector('.upload[data-name="album/a.txt"][data-state="done"]');
+    assert.equal(new TextDecoder().decode(await fs.cat(`${bucket}/docs/album/sub/b.txt`)), 'b\n');
+    await waitRows(page, 'album/');
+    assert.match(await page.locator('#transfer-total').textContent(), /3 of 3 files finished/);
+    // Cancel: hold the parts back so the cancel lands mid-upload, after the upload was created.
+    const cancelName = 'cancel-me.bin';
+    await writeFile(join(dir, cancelName), data);
+    await page.route((u) => u.searchParams.has('partNumber'), async (r) => { await new Promise((ok) => setTimeout(ok, 2000)); await r.continue().catch(() => {}); });
+    const partSent = page.waitForRequest((r) => new URL(r.url()).searchParams.has('partNumber'));
+    await page.setInputFiles('#file-input', join(dir, cancelName));
+    await partSent;
+    await page.locator(`.upload[data-name="${cancelName}"] button.cancel`).click();
+    await page.waitForSelector(`.upload[data-name="${cancelName}"][data-state="cancelled"]`, { timeout: 30_000 });
+    await page.unroute((u) => u.searchParams.has('partNumber'));
+    await shot(page, 'upload-cancelled');
+    const uploads = await (await fetch(`${endpoint}/${bucket}?uploads`)).text();
+    assert.match(uploads, /<ListMultipartUploadsResult/, uploads);
+    assert.doesNotMatch(uploads, /<Upload>/, `no multipart upload left on the server: ${uploads}`);
+    assert.equal(await fs.exists(`${bucket}/docs/${cancelName}`), false);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  await step('download', async () => {
+    await row(page, 'cities.csv').click();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    assert.equal(dl.suggestedFilename(), 'cities.csv');
+    assert.equal(await readFile(await dl.path(), 'utf8'), CSV);
+  });
+
+  await step('rename', async () => {
+    await row(page, 'rename-me.txt').click();
+    await page.locator('#rename').click();
+    assert.equal(await page.inputValue('#modal-input'), 'docs/rename-me.txt');
+    await page.fill('#modal-input', 'docs/renamed.txt');
+    await modalOk(page);
+    await waitRows(page, 'renamed.txt');
+    assert.equal(await row(page, 'rename-me.txt').count(), 0);
+    assert.equal(await fs.exists(`${bucket}/docs/rename-me.txt`), false);
+    assert.equal(new TextDecoder().decode(await fs.cat(`${bucket}/docs/renamed.txt`)), 'rename me\n');
+  });
+
+  await step('copy, new folder', async () => {
+    await row(page, 'renamed.txt').click();
+    await page.locator('#copy').click();
+    await page.fill('#modal-input', 'docs/copied.txt');
+    await modalOk(page);
+    await waitRows(page, 'copied.txt');
+    await page.locator('#mkdir').click();
+    await page.fill('#modal-input', 'fresh');
+    await modalOk(page);
+    await waitRows(page, 'fresh/');
+  });
+
+  await step('share link', async () => {
+    await row(page, 'share.txt').click();
+    await page.locator('#share').click();
+    await page.waitForFunction(() => document.querySelector('#share-url')?.value.startsWith('http'));
+    await page.selectOption('#share-expiry', '900');
+    await page.waitForFunction(() => /X-Amz-Expires=900/.test(document.querySelector('#share-url')?.value ?? ''));
+    const url = await page.inputValue('#share-url');
+    await shot(page, 'share-dialog');
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'shared by a presigned link\n');
+    await page.locator('#modal-ok').click();
+  });
+
+  await step('delete a folder', async () => {
+    await page.locator('#crumbs a').first().click();
+    await waitRows(page, 'trash/');
+    await row(page, 'trash/').click();
+    await page.keyboard.press('Delete');
+    await page.locator('#modal').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#modal-title').textContent(), 'Delete 5 objects?');
+    await shot(page, 'delete-confirm');
+    await page.locator('#modal-cancel').click();
+    assert.equal((await fs.find(`${bucket}/trash`)).length, 5, 'cancel deletes nothing');
+    await page.locator('#delete').click();
+    await modalOk(page);
+    await row(page, 'trash/').waitFor({ state: 'detached' });
+    assert.equal((await fs.find(`${bucket}/trash`).catch(() => [])).length, 0);
+  });
+
+  await step('narrow screen', async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await row(page, 'docs/').dblclick();
+    await waitRows(page, 'cities.csv');
+    await row(page, 'cities.csv').click();
+    await page.keyboard.press('Enter');
+    await page.locator('#preview table').waitFor();
+    await shot(page, 'narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await step('memory:// with nothing running', async () => {
+    const mem = await newPage();
+    const offsite = [];
+    mem.on('request', (r) => { if (new URL(r.url()).origin !== origin && !r.url().startsWith('blob:')) offsite.push(r.url()); });
+    await mem.goto(pageUrl);
+    await mem.waitForSelector('body[data-ready="true"]');
+    await mem.selectOption('select[name=provider]', 'memory');
+    await mem.click('#connect-form button[type=submit]');
+    await waitRows(mem, 'README.txt');
+    assert.match(mem.url(), /#memory\/scratch\//);
+    await row(mem, 'data/').dblclick();
+    await waitRows(mem, 'table.csv');
+    await row(mem, 'table.csv').dblclick();
+    await mem.locator('#preview table.preview-csv').waitFor();
+    await mem.setInputFiles('#file-input', { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, memory\n') });
+    await mem.waitForSelector('.upload[data-name="hello.txt"][data-state="done"]');
+    await waitRows(mem, 'hello.txt');
+    await row(mem, 'hello.txt').dblclick();
+    await mem.locator('#preview .preview-text').waitFor();
+    assert.equal(await mem.locator('#preview .preview-text').textContent(), 'hello, memory\n');
+    await row(mem, 'hello.txt').click();
+    await mem.keyboard.press('Delete');
+    await modalOk(mem);
+    await row(mem, 'hello.txt').waitFor({ state: 'detached' });
+    await shot(mem, 'memory-mode');
+    assert.deepEqual(offsite, [], 'memory:// made no request off the page\'s origin');
+    await mem.close();
+  });
+
+  await step('CORS failure diagnosed', async () => {
+    const bad = await newPage();
+    await bad.goto(pageUrl);
+    await bad.waitForSelector('body[data-ready="true"]');
+    await bad.fill('input[name=endpoint]', s3s);
+    await bad.fill('input[name=bucket]', 'no-cors-bucket');
+    await bad.fill('input[name=key]', 'whoever');
+    await bad.fill('input[name=secret]', 'whatever');
+    await bad.click('#connect-form button[type=submit]');
+    await bad.locator('.error.cors .cors-json').waitFor({ timeout: 60_000 });
+    assert.equal(await bad.locator('.error.cors [data-field=kind]').textContent(), 'Io');
+    const cfg = JSON.parse(await bad.locator('.error.cors .cors-json').textContent());
+    assert.deepEqual(cfg.CORSRules[0].AllowedOrigins, [origin]);
+    assert.deepEqual(cfg.CORSRules[0].ExposeHeaders, ['ETag']);
+    assert.deepEqual(cfg.CORSRules[0].AllowedMethods, ['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
+    await bad.waitForFunction(() => !document.querySelector('.error.cors .cors-diagnosis')?.textContent?.startsWith('Probing'));
+    assert.match(await bad.locator('.error.cors .cors-diagnosis').textContent(), new RegExp(`does not allow the origin ${origin.replace(/[.]/g, '\\.')} at all`));
+    await bad.locator('.error.cors .cors-diagnosis').scrollIntoViewIfNeeded();
+    await shot(bad, 'cors-help');
+    assert.deepEqual(await bad.evaluate(() => window.__csp), [], 'no CSP violation');
+    await bad.close();
+  });
+
+  assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
+  assert.deepEqual(dialogs, [], 'no alert/confirm/prompt ever fired');
+  assert.deepEqual(pageErrors, [], 'no uncaught page error');
+  console.log(`explorer: ${timings.join('; ')}; total ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in target/explorer/`);
+} finally {
+  await browser.close();
+  server.kill();
+  await rm(profile, { recursive: true, force: true });
+  await fs.rm(bucket, true).catch(() => {});
+}
