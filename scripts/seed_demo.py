@@ -71,11 +71,14 @@ except ImportError:
 MiB = 1024 * 1024
 BIG_SIZE = 40 * MiB
 PART_SIZE = 8 * MiB
+# What a browser client needs: `*` does not cover Authorization in a preflight answer, and
+# ranged reads need Content-Range exposed (the same rule scripts/demo.sh sets).
 CORS_RULES = [{
     "AllowedOrigins": ["*"],
     "AllowedMethods": ["GET", "PUT", "POST", "DELETE", "HEAD"],
-    "AllowedHeaders": ["*"],
-    "ExposeHeaders": ["ETag", "x-amz-request-id"],
+    "AllowedHeaders": ["*", "authorization"],
+    "ExposeHeaders": ["ETag", "Content-Range", "Content-Length", "Last-Modified", "x-amz-checksum-crc32c",
+                      "x-amz-request-id", "x-amz-version-id"],
     "MaxAgeSeconds": 3600,
 }]
 HOSTILE_KEYS = [
