@@ -67,13 +67,20 @@ fn call_signal(o: Option<impl Into<JsValue>>) -> Option<web_sys::AbortSignal> {
     signal(&o.map_or(JsValue::UNDEFINED, Into::into))
 }
 
+/// A verb's work, boxed so that the code racing it against a signal exists once.
+type JsOp = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>;
+
 /// The promise of one verb: `op` raced against `signal`, its result turned into JS by `out`.
 fn call<T: 'static>(
     signal: Option<web_sys::AbortSignal>,
     op: impl Future<Output = Result<T, Error>> + 'static,
     out: impl FnOnce(T) -> JsValue + 'static,
 ) -> Promise {
-    future_to_promise(async move { Ok(out(abortable(&signal, op).await.map_err(js_error)?)) })
+    run(signal, Box::pin(async move { op.await.map(out) }))
+}
+
+fn run(signal: Option<web_sys::AbortSignal>, op: JsOp) -> Promise {
+    future_to_promise(async move { abortable(&signal, op).await.map_err(js_error) })
 }
 
 fn signal(o: &JsValue) -> Option<web_sys::AbortSignal> {
@@ -327,7 +334,8 @@ impl ByteSource {
             *slot.borrow_mut() = Some(reader);
             Ok(Uint8Array::from(&chunk[..]).into())
         };
-        future_to_promise(async move { abortable(&signal, abortable(&stop, read)).await.map_err(js_error) })
+        let read: JsOp = Box::pin(read);
+        run(signal, Box::pin(async move { abortable(&stop, read).await }))
     }
 
     /// Stop the read in flight (the stream was cancelled).
@@ -397,21 +405,24 @@ pub struct Listing {
 impl Listing {
     /// The next page: `{ done, value: [entries] }`, as an async iterator's `next()`.
     pub fn next(&self) -> Promise {
-        let (fs, bucket, pager, signal) = (self.fs.clone(), self.bucket.clone(), self.pager.clone(), self.signal.clone());
-        future_to_promise(async move {
-            let Some(req) = pager.borrow().next_request().cloned() else {
-                return Ok(object(&[("done", JsValue::TRUE), ("value", JsValue::UNDEFINED)]).into());
-            };
-            let page = abortable(&signal, fs.store().list_page(&bucket, &req)).await.map_err(js_error)?;
-            pager.borrow_mut().feed(&page).map_err(js_error)?;
-            let entries: Array = page
-                .prefixes
-                .iter()
-                .map(|p| entry(&Entry::directory(format!("{bucket}/{}", p.trim_end_matches('/')))))
-                .chain(page.objects.into_iter().map(|o| entry(&Entry::object(&bucket, o))))
-                .collect();
-            Ok(object(&[("done", JsValue::FALSE), ("value", entries.into())]).into())
-        })
+        let (fs, bucket, pager) = (self.fs.clone(), self.bucket.clone(), self.pager.clone());
+        run(
+            self.signal.clone(),
+            Box::pin(async move {
+                let Some(req) = pager.borrow().next_request().cloned() else {
+                    return Ok(object(&[("done", JsValue::TRUE), ("value", JsValue::UNDEFINED)]).into());
+                };
+                let page = fs.store().list_page(&bucket, &req).await?;
+                pager.borrow_mut().feed(&page)?;
+                let entries: Array = page
+                    .prefixes
+                    .iter()
+                    .map(|p| entry(&Entry::directory(format!("{bucket}/{}", p.trim_end_matches('/')))))
+                    .chain(page.objects.into_iter().map(|o| entry(&Entry::object(&bucket, o))))
+                    .collect();
+                Ok(object(&[("done", JsValue::FALSE), ("value", entries.into())]).into())
+            }),
+        )
     }
 }
 
@@ -721,27 +732,29 @@ impl PailFs {
         let fs = self.fs.clone();
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let signal = signal(&options);
-        future_to_promise(async move {
-            let method = match opt_str(&options, "method").map(|m| m.to_ascii_uppercase()) {
-                None => crate::core::http::Method::Get,
-                Some(m) => crate::core::http::Method::parse(&m)
-                    .ok_or_else(|| js_error(Error::invalid_input(format!("presign: unknown method {m:?}"))))?,
-            };
-            let secs = Reflect::get(&options, &JsValue::from_str("expires")).ok().and_then(|v| v.as_f64()).unwrap_or(3600.0);
-            let op = fs.presign(method, &path, Duration::from_secs_f64(secs.max(0.0)));
-            let p = abortable(&signal, op).await.map_err(js_error)?;
-            let headers = js_sys::Object::new();
-            for (k, v) in &p.headers {
-                let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
-            }
-            Ok(object(&[
-                ("method", JsValue::from_str(p.method.as_str())),
-                ("url", JsValue::from_str(&p.url)),
-                ("headers", headers.into()),
-                ("expires", JsValue::from_str(&p.expires.to_rfc3339())),
-            ])
-            .into())
-        })
+        run(
+            signal,
+            Box::pin(async move {
+                let method = match opt_str(&options, "method").map(|m| m.to_ascii_uppercase()) {
+                    None => crate::core::http::Method::Get,
+                    Some(m) => crate::core::http::Method::parse(&m)
+                        .ok_or_else(|| Error::invalid_input(format!("presign: unknown method {m:?}")))?,
+                };
+                let secs = Reflect::get(&options, &JsValue::from_str("expires")).ok().and_then(|v| v.as_f64()).unwrap_or(3600.0);
+                let p = fs.presign(method, &path, Duration::from_secs_f64(secs.max(0.0))).await?;
+                let headers = js_sys::Object::new();
+                for (k, v) in &p.headers {
+                    let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
+                }
+                Ok(object(&[
+                    ("method", JsValue::from_str(p.method.as_str())),
+                    ("url", JsValue::from_str(&p.url)),
+                    ("headers", headers.into()),
+                    ("expires", JsValue::from_str(&p.expires.to_rfc3339())),
+                ])
+                .into())
+            }),
+        )
     }
 }
 
