@@ -19,6 +19,7 @@ use crate::fs::Store;
 use crate::fs::any::AnyStore;
 use crate::fs::facade::{Entry, FileSystem};
 use crate::fs::open::{Platform, open_with};
+use crate::transport::Transport;
 use crate::transport::fetch::{FetchTransport, JsClock, JsRandom, object};
 
 type Fs = FileSystem<AnyStore<FetchTransport>>;
@@ -430,7 +431,7 @@ impl Listing {
 /// accepted, part by part. An abort drops the writer (cancelling its requests) and sends the
 /// abort of its multipart upload at once; another failure aborts the upload.
 async fn upload(
-    fs: &Fs,
+    fs: &Rc<Fs>,
     path: &str,
     source: &Source,
     opts: crate::core::types::PutOptions,
@@ -462,10 +463,19 @@ async fn upload(
         Err(e) if e.kind == ErrorKind::Cancelled => {
             // A CreateMultipartUpload in flight is let finish, so that its upload id is known;
             // then dropping the writer cancels its other requests and queues the abort of its
-            // upload, which is sent now rather than at the next call.
-            w.settle_create().await;
-            drop(w);
-            let _ = fs.flush_pending().await;
+            // upload, which is sent now rather than at the next call. That runs on its own, so
+            // a Create that hangs does not hold the rejection past CLEANUP_WAIT.
+            let (done, cleaned) = futures::channel::oneshot::channel::<()>();
+            let fs = fs.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                w.settle_create().await;
+                drop(w);
+                let _ = fs.flush_pending().await;
+                let _ = done.send(());
+            });
+            let timer = FetchTransport::default();
+            let waited = std::pin::pin!(timer.sleep(CLEANUP_WAIT));
+            futures::future::select(cleaned, waited).await;
             return Err(e);
         }
         Err(e) => {
@@ -475,6 +485,10 @@ async fn upload(
     }
     Ok(())
 }
+
+/// How long a cancelled put waits for its cleanup (the abort of its upload) before rejecting;
+/// the cleanup goes on after that.
+const CLEANUP_WAIT: Duration = Duration::from_secs(2);
 
 /// Bytes per range request of `get`, and the step of its progress.
 const GET_RANGE: u64 = 1024 * 1024;

@@ -469,7 +469,16 @@ for (const server of ['S3S', 'MOTO']) {
     for (let i = 0; i < 200 && closed === before; i++) await sleep(10);
     assert.equal(closed, before + 1, `the stream's fetch was aborted on ${how}`);
   }
+  // A put whose CreateMultipartUpload never answers: it is let run (to learn the upload id it
+  // might create), but the promise still rejects soon after the abort.
+  {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const t2 = Date.now();
+    await assert.rejects(patient.put('bkt/hanging.bin', new Blob([new Uint8Array(20 * MiB)]), { signal: ac.signal }), (e) => e.kind === 'Cancelled');
+    assert.ok(Date.now() - t2 < 4000, `a put cancelled during a hanging Create rejected after ${Date.now() - t2} ms`);
+  }
   silent.closeAllConnections();
   silent.close();
-  console.log('node: a silent server times out as a typed Timeout; aborted calls and cancelled streams reject with Cancelled and close their request');
+  console.log('node: a silent server times out as a typed Timeout; aborted calls, puts and cancelled streams reject with Cancelled and close their request');
 }
