@@ -1,7 +1,9 @@
 //! The JavaScript API (wasm-bindgen): the fsspec verbs as Promise-returning methods of
 //! `PailFs`, over any store a URL names (S3, and `memory://` in the tab) through `fetch`. Stores
 //! open as on every front end (`fs::open`), with the fsspec family's option names. Errors reject
-//! with a JS `Error` carrying `kind`, `code`, `status`, `retryable`, `bucket` and `key`.
+//! with a JS `Error` carrying `kind`, `code`, `status`, `retryable`, `bucket` and `key`. Every
+//! verb takes `{ signal }` (an `AbortSignal`): aborting it drops the verb's future, and with it
+//! the fetches on the wire (`abortable`).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -495,6 +497,11 @@ const GET_RANGE: u64 = 1024 * 1024;
 /// Range requests of one `get` in flight at once.
 const GET_CONCURRENCY: usize = 4;
 
+/// The object was replaced during a read: mixing its versions would be silent corruption.
+fn changed(bucket: &str, key: &str) -> Error {
+    Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being read"))
+}
+
 /// The whole object, read in ranges (several in flight) each copied into the result as it lands,
 /// every one checked against the ETag the object had when the read began.
 async fn get_all(fs: Rc<Fs>, path: String, on_progress: Option<js_sys::Function>) -> Result<Uint8Array, Error> {
@@ -512,7 +519,6 @@ async fn get_all(fs: Rc<Fs>, path: String, on_progress: Option<js_sys::Function>
     }
     let out = Uint8Array::new_with_length(total as u32);
     let etag = meta.etag;
-    let changed = || Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being read"));
     let fetch = |start: u64| {
         let end = (start + GET_RANGE).min(total);
         let (fs, bucket, key, etag) = (fs.clone(), bucket.clone(), key.clone(), etag.clone());
@@ -520,7 +526,7 @@ async fn get_all(fs: Rc<Fs>, path: String, on_progress: Option<js_sys::Function>
             let range = crate::core::types::ByteRange::From { start, end: Some(end) };
             let got = fs.store().get(&bucket, &key, Some(range)).await?;
             if etag.is_some() && got.meta.etag.is_some() && got.meta.etag != etag {
-                return Err(Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being read")));
+                return Err(changed(&bucket, &key));
             }
             if got.data.len() as u64 != end - start {
                 return Err(Error::new(
@@ -539,7 +545,7 @@ async fn get_all(fs: Rc<Fs>, path: String, on_progress: Option<js_sys::Function>
             // A range past the end of a shorter replacement.
             Err(e) if e.kind == ErrorKind::InvalidInput => {
                 let now = fs.store().head(&bucket, &key).await.ok();
-                return Err(if now.is_some_and(|m| m.etag != etag) { changed() } else { e });
+                return Err(if now.is_some_and(|m| m.etag != etag) { changed(&bucket, &key) } else { e });
             }
             Err(e) => return Err(e),
         };
