@@ -1,7 +1,9 @@
 //! The JavaScript API (wasm-bindgen): the fsspec verbs as Promise-returning methods of
 //! `PailFs`, over any store a URL names (S3, and `memory://` in the tab) through `fetch`. Stores
 //! open as on every front end (`fs::open`), with the fsspec family's option names. Errors reject
-//! with a JS `Error` carrying `kind`, `code`, `status`, `retryable`, `bucket` and `key`.
+//! with a JS `Error` carrying `kind`, `code`, `status`, `retryable`, `bucket` and `key`. Every
+//! verb takes `{ signal }` (an `AbortSignal`): aborting it drops the verb's future, and with it
+//! the fetches on the wire (`abortable`).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use crate::fs::Store;
 use crate::fs::any::AnyStore;
 use crate::fs::facade::{Entry, FileSystem};
 use crate::fs::open::{Platform, open_with};
+use crate::transport::Transport;
 use crate::transport::fetch::{FetchTransport, JsClock, JsRandom, object};
 
 type Fs = FileSystem<AnyStore<FetchTransport>>;
@@ -60,6 +63,27 @@ fn callback(o: &JsValue, k: &str) -> Option<js_sys::Function> {
         return None;
     }
     Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.dyn_into().ok())
+}
+
+/// The signal of a verb's `{ signal }` options.
+fn call_signal(o: Option<impl Into<JsValue>>) -> Option<web_sys::AbortSignal> {
+    signal(&o.map_or(JsValue::UNDEFINED, Into::into))
+}
+
+/// A verb's work, boxed so that the code racing it against a signal exists once.
+type JsOp = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>;
+
+/// The promise of one verb: `op` raced against `signal`, its result turned into JS by `out`.
+fn call<T: 'static>(
+    signal: Option<web_sys::AbortSignal>,
+    op: impl Future<Output = Result<T, Error>> + 'static,
+    out: impl FnOnce(T) -> JsValue + 'static,
+) -> Promise {
+    run(signal, Box::pin(async move { op.await.map(out) }))
+}
+
+fn run(signal: Option<web_sys::AbortSignal>, op: JsOp) -> Promise {
+    future_to_promise(async move { abortable(&signal, op).await.map_err(js_error) })
 }
 
 fn signal(o: &JsValue) -> Option<web_sys::AbortSignal> {
@@ -182,7 +206,7 @@ export interface Entry {
 }
 
 /** Options of `presign`. */
-export interface PresignOptions {
+export interface PresignOptions extends CallOptions {
   /** Default "GET". */
   method?: "GET" | "HEAD" | "PUT" | "DELETE";
   /** Seconds the URL stays valid; default 3600, at most 7 days. */
@@ -254,12 +278,16 @@ extern "C" {
 #[wasm_bindgen(inline_js = r#"
 export function asyncIterable(o) { o[Symbol.asyncIterator] = function () { return this; }; return o; }
 export function readableStream(src) {
+  let live = true;
+  const free = () => { if (live) { live = false; src.free(); } };
   return new ReadableStream({
     async pull(c) {
-      const chunk = await src.next();
-      if (chunk === undefined) { c.close(); src.free(); } else { c.enqueue(chunk); }
+      let chunk;
+      try { chunk = await src.next(); } catch (e) { free(); throw e; }
+      if (chunk === undefined) { c.close(); free(); } else { c.enqueue(chunk); }
     },
-    cancel() { src.free(); },
+    // Called at once, even while a pull waits: stop its fetch, then let go of the source.
+    cancel() { if (live) src.cancel(); free(); },
   });
 }
 "#)]
@@ -278,6 +306,10 @@ pub struct ByteSource {
     path: String,
     reader: Rc<std::cell::RefCell<Option<crate::fs::file::FileReader<AnyStore<FetchTransport>>>>>,
     pos: Rc<std::cell::Cell<u64>>,
+    /// The caller's `{ signal }` of `open`.
+    signal: Option<web_sys::AbortSignal>,
+    /// Aborted by the stream's `cancel()`: drops the read in flight, and with it its fetch.
+    stop: web_sys::AbortController,
 }
 
 #[wasm_bindgen]
@@ -285,30 +317,41 @@ impl ByteSource {
     /// The next block as a `Uint8Array`, or `undefined` at the end.
     pub fn next(&self) -> Promise {
         let (fs, path, slot, pos) = (self.fs.clone(), self.path.clone(), self.reader.clone(), self.pos.clone());
-        future_to_promise(async move {
-            // Taken out while in use: the stream never asks again before an answer.
+        let (signal, stop) = (self.signal.clone(), Some(self.stop.signal()));
+        let read = async move {
+            // Taken out while in use: the stream never asks again before an answer. Dropped
+            // when cancelled, which aborts its fetch.
             let mut reader = match slot.borrow_mut().take() {
                 Some(r) => r,
-                None => fs.open_read(&path).await.map_err(js_error)?,
+                None => fs.open_read(&path).await?,
             };
             let at = pos.get();
-            let chunk = reader.read_at(at, 1024 * 1024).await.map_err(js_error)?;
+            let chunk = reader.read_at(at, 1024 * 1024).await?;
             if chunk.is_empty() {
                 if at < reader.size() {
-                    return Err(js_error(Error::new(ErrorKind::Integrity, format!("{path}: object ended early"))));
+                    return Err(Error::new(ErrorKind::Integrity, format!("{path}: object ended early")));
                 }
                 return Ok(JsValue::UNDEFINED);
             }
             pos.set(at + chunk.len() as u64);
             *slot.borrow_mut() = Some(reader);
             Ok(Uint8Array::from(&chunk[..]).into())
-        })
+        };
+        let read: JsOp = Box::pin(read);
+        run(signal, Box::pin(async move { abortable(&stop, read).await }))
+    }
+
+    /// Stop the read in flight (the stream was cancelled).
+    pub fn cancel(&self) {
+        self.stop.abort();
     }
 }
 
-/// What `put` uploads: bytes already in memory, or a Blob read a slice at a time.
+/// What `put` uploads: a string's bytes, or an array or Blob read a slice at a time (so a large
+/// array is never copied into wasm memory whole).
 enum Source {
     Bytes(bytes::Bytes),
+    Array(Uint8Array),
     Blob(web_sys::Blob),
 }
 
@@ -320,8 +363,11 @@ impl Source {
         if let Some(s) = data.as_string() {
             return Ok(Source::Bytes(s.into_bytes().into()));
         }
-        if data.is_instance_of::<Uint8Array>() || data.is_instance_of::<js_sys::ArrayBuffer>() {
-            return Ok(Source::Bytes(Uint8Array::new(&data).to_vec().into()));
+        if let Some(a) = data.dyn_ref::<Uint8Array>() {
+            return Ok(Source::Array(a.clone()));
+        }
+        if data.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Ok(Source::Array(Uint8Array::new(&data)));
         }
         Err(js_error(Error::invalid_input("put: data must be a Uint8Array, ArrayBuffer, Blob, File or string")))
     }
@@ -329,6 +375,7 @@ impl Source {
     fn len(&self) -> u64 {
         match self {
             Source::Bytes(b) => b.len() as u64,
+            Source::Array(a) => a.length() as u64,
             Source::Blob(b) => b.size() as u64,
         }
     }
@@ -336,6 +383,7 @@ impl Source {
     async fn read(&self, start: u64, end: u64) -> crate::core::error::Result<bytes::Bytes> {
         match self {
             Source::Bytes(b) => Ok(b.slice(start as usize..end as usize)),
+            Source::Array(a) => Ok(a.subarray(start as u32, end as u32).to_vec().into()),
             Source::Blob(b) => {
                 let failed = |e: JsValue| Error::new(crate::core::error::ErrorKind::Io, format!("reading the Blob: {e:?}"));
                 let part = b.slice_with_f64_and_f64(start as f64, end as f64).map_err(failed)?;
@@ -353,6 +401,7 @@ pub struct Listing {
     fs: Rc<Fs>,
     bucket: String,
     pager: Rc<std::cell::RefCell<ListPager>>,
+    signal: Option<web_sys::AbortSignal>,
 }
 
 #[wasm_bindgen]
@@ -360,27 +409,158 @@ impl Listing {
     /// The next page: `{ done, value: [entries] }`, as an async iterator's `next()`.
     pub fn next(&self) -> Promise {
         let (fs, bucket, pager) = (self.fs.clone(), self.bucket.clone(), self.pager.clone());
-        future_to_promise(async move {
-            let Some(req) = pager.borrow().next_request().cloned() else {
-                return Ok(object(&[("done", JsValue::TRUE), ("value", JsValue::UNDEFINED)]).into());
-            };
-            let page = fs.store().list_page(&bucket, &req).await.map_err(js_error)?;
-            pager.borrow_mut().feed(&page).map_err(js_error)?;
-            let entries: Array = page
-                .prefixes
-                .iter()
-                .map(|p| entry(&Entry::directory(format!("{bucket}/{}", p.trim_end_matches('/')))))
-                .chain(page.objects.into_iter().map(|o| entry(&Entry::object(&bucket, o))))
-                .collect();
-            Ok(object(&[("done", JsValue::FALSE), ("value", entries.into())]).into())
-        })
+        run(
+            self.signal.clone(),
+            Box::pin(async move {
+                let Some(req) = pager.borrow().next_request().cloned() else {
+                    return Ok(object(&[("done", JsValue::TRUE), ("value", JsValue::UNDEFINED)]).into());
+                };
+                let page = fs.store().list_page(&bucket, &req).await?;
+                pager.borrow_mut().feed(&page)?;
+                let entries: Array = page
+                    .prefixes
+                    .iter()
+                    .map(|p| entry(&Entry::directory(format!("{bucket}/{}", p.trim_end_matches('/')))))
+                    .chain(page.objects.into_iter().map(|o| entry(&Entry::object(&bucket, o))))
+                    .collect();
+                Ok(object(&[("done", JsValue::FALSE), ("value", entries.into())]).into())
+            }),
+        )
     }
+}
+
+/// Upload `source` to `path` through a writer, 1 MiB at a time. Progress counts what the server
+/// accepted, part by part. An abort drops the writer (cancelling its requests) and sends the
+/// abort of its multipart upload at once; another failure aborts the upload.
+async fn upload(
+    fs: &Rc<Fs>,
+    path: &str,
+    source: &Source,
+    opts: crate::core::types::PutOptions,
+    on_progress: Option<js_sys::Function>,
+    signal: &Option<web_sys::AbortSignal>,
+) -> Result<(), Error> {
+    let total = source.len();
+    let mut w = abortable(signal, fs.open_write(path, opts)).await?;
+    let sent = Rc::new(std::cell::Cell::new(0u64));
+    let (counter, callback) = (sent.clone(), on_progress.clone());
+    w.on_sent(move |n| {
+        counter.set(counter.get() + n);
+        progress(&callback, counter.get(), total);
+    })?;
+    let write = async {
+        const CHUNK: u64 = 1024 * 1024;
+        let mut done = 0;
+        while done < total {
+            let end = (done + CHUNK).min(total);
+            w.write_bytes(source.read(done, end).await?).await?;
+            done = end;
+        }
+        w.close_meta().await
+    };
+    match abortable(signal, write).await {
+        // An empty object sends no bytes: still say it is done.
+        Ok(_) if total == 0 => progress(&on_progress, 0, 0),
+        Ok(_) => {}
+        Err(e) if e.kind == ErrorKind::Cancelled => {
+            // A CreateMultipartUpload in flight is let finish, so that its upload id is known;
+            // then dropping the writer cancels its other requests and queues the abort of its
+            // upload, which is sent now rather than at the next call. That runs on its own, so
+            // a Create that hangs does not hold the rejection past CLEANUP_WAIT.
+            let (done, cleaned) = futures::channel::oneshot::channel::<()>();
+            let fs = fs.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                w.settle_create().await;
+                drop(w);
+                let _ = fs.flush_pending().await;
+                let _ = done.send(());
+            });
+            let timer = FetchTransport::default();
+            let waited = std::pin::pin!(timer.sleep(CLEANUP_WAIT));
+            futures::future::select(cleaned, waited).await;
+            return Err(e);
+        }
+        Err(e) => {
+            let _ = w.abort().await;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// How long a cancelled put waits for its cleanup (the abort of its upload) before rejecting;
+/// the cleanup goes on after that.
+const CLEANUP_WAIT: Duration = Duration::from_secs(2);
+
+/// Bytes per range request of `get`, and the step of its progress.
+const GET_RANGE: u64 = 1024 * 1024;
+/// Range requests of one `get` in flight at once.
+const GET_CONCURRENCY: usize = 4;
+
+/// The object was replaced during a read: mixing its versions would be silent corruption.
+fn changed(bucket: &str, key: &str) -> Error {
+    Error::new(ErrorKind::PreconditionFailed, format!("{bucket}/{key} changed while being read"))
+}
+
+/// The whole object, read in ranges (several in flight) each copied into the result as it lands,
+/// every one checked against the ETag the object had when the read began.
+async fn get_all(fs: Rc<Fs>, path: String, on_progress: Option<js_sys::Function>) -> Result<Uint8Array, Error> {
+    use futures::StreamExt;
+    use futures::stream;
+    let (bucket, key) = crate::fs::path::split_path(&path);
+    if bucket.is_empty() || key.is_empty() {
+        return Err(Error::invalid_input(format!("{path:?} is not a file path (bucket/key)")));
+    }
+    fs.flush_pending().await?;
+    let meta = fs.store().head(&bucket, &key).await?;
+    let total = meta.size;
+    if total > u32::MAX as u64 {
+        return Err(Error::not_supported(format!("{path}: {total} bytes do not fit in one Uint8Array; read it with open()")));
+    }
+    let out = Uint8Array::new_with_length(total as u32);
+    let etag = meta.etag;
+    let fetch = |start: u64| {
+        let end = (start + GET_RANGE).min(total);
+        let (fs, bucket, key, etag) = (fs.clone(), bucket.clone(), key.clone(), etag.clone());
+        async move {
+            let range = crate::core::types::ByteRange::From { start, end: Some(end) };
+            let got = fs.store().get(&bucket, &key, Some(range)).await?;
+            if etag.is_some() && got.meta.etag.is_some() && got.meta.etag != etag {
+                return Err(changed(&bucket, &key));
+            }
+            if got.data.len() as u64 != end - start {
+                return Err(Error::new(
+                    ErrorKind::Integrity,
+                    format!("asked for {} bytes of {bucket}/{key}, got {}", end - start, got.data.len()),
+                ));
+            }
+            Ok((start, got.data))
+        }
+    };
+    let mut ranges = stream::iter((0..total).step_by(GET_RANGE as usize).map(fetch)).buffer_unordered(GET_CONCURRENCY);
+    let mut done = 0;
+    while let Some(r) = ranges.next().await {
+        let (start, data) = match r {
+            Ok(r) => r,
+            // A range past the end of a shorter replacement.
+            Err(e) if e.kind == ErrorKind::InvalidInput => {
+                let now = fs.store().head(&bucket, &key).await.ok();
+                return Err(if now.is_some_and(|m| m.etag != etag) { changed(&bucket, &key) } else { e });
+            }
+            Err(e) => return Err(e),
+        };
+        out.subarray(start as u32, (start + data.len() as u64) as u32).copy_from(&data);
+        done += data.len() as u64;
+        progress(&on_progress, done, total);
+    }
+    Ok(out)
 }
 
 /// A file system over the store a URL names.
 #[wasm_bindgen]
 pub struct PailFs {
     fs: Rc<Fs>,
+    root: String,
 }
 
 #[wasm_bindgen]
@@ -395,7 +575,8 @@ impl PailFs {
     /// A file system for the store a URL names: `s3://bucket/key`, `memory://bucket` (a store in
     /// this tab, nothing on the network), or an https URL of AWS (virtual-hosted or path style,
     /// the region taken from the host) or of any S3-compatible endpoint. `options` win over what
-    /// the URL says. Paths passed to the verbs are `bucket/key` or `s3://bucket/key`.
+    /// the URL says. Paths passed to the verbs are `bucket/key` or `s3://bucket/key`; the one
+    /// the URL named is `root`.
     #[wasm_bindgen(js_name = fromUrl)]
     pub fn from_url(
         url: String,
@@ -409,88 +590,87 @@ impl PailFs {
         let transport = FetchTransport { timeout: opts.timeout.unwrap_or(Duration::from_secs(300)) };
         let platform = Platform { transport, clock: Arc::new(JsClock), random: Some(Arc::new(JsRandom)) };
         let opened = open_with(url, &opts, platform).map_err(js_error)?;
-        Ok(PailFs { fs: Rc::new(opened.fs) })
+        Ok(PailFs { fs: Rc::new(opened.fs), root: opened.path })
+    }
+
+    /// The path the URL of `fromUrl` named, as the verbs take it: `"bucket/prefix"` for
+    /// `s3://bucket/prefix`, `"bucket"`, or `""` (the constructor, a URL naming no bucket).
+    #[wasm_bindgen(getter)]
+    pub fn root(&self) -> String {
+        self.root.clone()
     }
 
     /// Entries directly below `path` (`""` lists the buckets).
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry[]>")]
     pub fn ls(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        let signal = signal(&options.map_or(JsValue::UNDEFINED, Into::into));
-        future_to_promise(async move {
-            let v = abortable(&signal, fs.ls(&path)).await.map_err(js_error)?;
-            Ok(v.iter().map(entry).collect::<Array>().into())
-        })
+        call(call_signal(options), async move { fs.ls(&path).await }, |v| v.iter().map(entry).collect::<Array>().into())
     }
 
     /// Pages of the keys below `path` (every level with `recursive`, else one level with
     /// directories), `pageSize` entries at most per page.
     #[wasm_bindgen(js_name = listPages, unchecked_return_type = "AsyncIterableIterator<Entry[]>")]
-    pub fn list_pages(&self, path: String, recursive: bool, page_size: Option<u32>) -> JsValue {
+    pub fn list_pages(&self, path: String, recursive: bool, page_size: Option<u32>, options: Option<CallOptions>) -> JsValue {
         let (bucket, key) = crate::fs::path::split_path(&path);
         let prefix = if key.is_empty() { key } else { format!("{key}/") };
         let req = ListRequest { prefix, delimited: !recursive, max_keys: page_size, ..ListRequest::default() };
-        let listing = Listing { fs: self.fs.clone(), bucket, pager: Rc::new(std::cell::RefCell::new(ListPager::new(req))) };
+        let pager = Rc::new(std::cell::RefCell::new(ListPager::new(req)));
+        let listing = Listing { fs: self.fs.clone(), bucket, pager, signal: call_signal(options) };
         async_iterable(listing.into())
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
-    pub fn info(&self, path: String) -> Promise {
+    pub fn info(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move { Ok(entry(&fs.info(&path).await.map_err(js_error)?)) })
+        call(call_signal(options), async move { fs.info(&path).await }, |e| entry(&e))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn exists(&self, path: String) -> Promise {
+    pub fn exists(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(fs.exists(&path).await.map_err(js_error)?)) })
+        call(call_signal(options), async move { fs.exists(&path).await }, JsValue::from_bool)
     }
 
     /// Every file below `path`, names only.
     #[wasm_bindgen(unchecked_return_type = "Promise<string[]>")]
     pub fn find(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        let signal = signal(&options.map_or(JsValue::UNDEFINED, Into::into));
-        future_to_promise(async move {
-            let v = abortable(&signal, fs.find(&path, None, false)).await.map_err(js_error)?;
-            Ok(names(v.into_iter().map(|e| e.name).collect()))
-        })
+        let op = async move { fs.find(&path, None, false).await };
+        call(call_signal(options), op, |v| names(v.into_iter().map(|e| e.name).collect()))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<string[]>")]
-    pub fn glob(&self, pattern: String) -> Promise {
+    pub fn glob(&self, pattern: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move { Ok(names(fs.glob(&pattern).await.map_err(js_error)?)) })
+        call(call_signal(options), async move { fs.glob(&pattern).await }, names)
     }
 
     /// Bytes `[start, end)` with Python slice rules (negative counts from the end).
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn cat(&self, path: String, start: Option<f64>, end: Option<f64>, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        let signal = signal(&options.map_or(JsValue::UNDEFINED, Into::into));
-        future_to_promise(async move {
-            let read = fs.cat_file(&path, start.map(|s| s as i64), end.map(|e| e as i64));
-            let data = abortable(&signal, read).await.map_err(js_error)?;
-            Ok(Uint8Array::from(&data[..]).into())
-        })
+        let op = async move { fs.cat_file(&path, start.map(|s| s as i64), end.map(|e| e as i64)).await };
+        call(call_signal(options), op, |data| Uint8Array::from(&data[..]).into())
     }
 
-    /// Write `data` to `path` (multipart past the part size); resolves to the new entry.
+    /// Write `data` to `path` (multipart past the part size); resolves to the new entry. The
+    /// array is read 1 MiB at a time, as `put` reads it: do not change it before this settles.
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
-    pub fn pipe(&self, path: String, data: Uint8Array) -> Promise {
+    pub fn pipe(&self, path: String, data: Uint8Array, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        let data = bytes::Bytes::from(data.to_vec());
+        let signal = call_signal(options);
         future_to_promise(async move {
-            fs.pipe(&path, data).await.map_err(js_error)?;
+            upload(&fs, &path, &Source::Array(data), Default::default(), None, &signal).await.map_err(js_error)?;
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
         })
     }
 
-    /// Upload `data` (a `Uint8Array`, `ArrayBuffer`, string, or a `Blob`/`File`, which is read a
-    /// slice at a time and never copied into wasm memory whole), multipart past the part size.
-    /// `options`: `{ onProgress(done, total), signal, mode: "create", ifMatch, contentType }`, or
-    /// just the progress callback. Progress is reported as the server accepts each part. A failure or an abort aborts the multipart
-    /// upload.
+    /// Upload `data` (a `Uint8Array`, `ArrayBuffer`, string, or a `Blob`/`File`; arrays and
+    /// Blobs are read 1 MiB at a time, never copied into wasm memory whole: do not change an
+    /// array before this settles), multipart past the part size. `options`: `{ onProgress(done,
+    /// total), signal, mode: "create", ifMatch, contentType }`, or just the progress callback.
+    /// Progress is reported as the server accepts each part. A failure or an abort aborts the
+    /// multipart upload.
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
     pub fn put(
         &self,
@@ -504,128 +684,64 @@ impl PailFs {
         let signal = signal(&options);
         future_to_promise(async move {
             let source = Source::of(data)?;
-            let total = source.len();
-            let mut w = fs.open_write(&path, write_options(&options)?).await.map_err(js_error)?;
-            // Progress counts what the server accepted, part by part.
-            let sent = std::rc::Rc::new(std::cell::Cell::new(0u64));
-            let (counter, callback) = (sent.clone(), on_progress.clone());
-            w.on_sent(move |n| {
-                counter.set(counter.get() + n);
-                progress(&callback, counter.get(), total);
-            })
-            .map_err(js_error)?;
-            let upload = async {
-                const CHUNK: u64 = 1024 * 1024;
-                let mut done = 0;
-                while done < total {
-                    let end = (done + CHUNK).min(total);
-                    w.write_bytes(source.read(done, end).await?).await?;
-                    done = end;
-                }
-                w.close_meta().await
-            };
-            match abortable(&signal, upload).await {
-                // An empty object sends no bytes: still say it is done.
-                Ok(_) if total == 0 => progress(&on_progress, 0, 0),
-                Ok(_) => {}
-                Err(e) if e.kind == ErrorKind::Cancelled => {
-                    // Dropping the writer cancels its requests and queues the abort of its
-                    // upload; send that abort now rather than at the next call.
-                    drop(w);
-                    let _ = fs.flush_pending().await;
-                    return Err(js_error(e));
-                }
-                Err(e) => {
-                    let _ = w.abort().await;
-                    return Err(js_error(e));
-                }
-            }
+            upload(&fs, &path, &source, write_options(&options)?, on_progress, &signal).await.map_err(js_error)?;
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
         })
     }
 
     /// The object as a `ReadableStream` of `Uint8Array` blocks, read as the consumer pulls:
-    /// a large object is never held whole, in wasm memory or in JavaScript.
+    /// a large object is never held whole, in wasm memory or in JavaScript. Cancelling the
+    /// stream (or aborting `signal`) aborts the read in flight.
     #[wasm_bindgen(unchecked_return_type = "ReadableStream<Uint8Array>")]
-    pub fn open(&self, path: String) -> JsValue {
-        let source = ByteSource { fs: self.fs.clone(), path, reader: Default::default(), pos: Default::default() };
-        readable_stream(source)
+    pub fn open(&self, path: String, options: Option<CallOptions>) -> Result<JsValue, JsValue> {
+        let stop = web_sys::AbortController::new()?;
+        let signal = call_signal(options);
+        let source = ByteSource { fs: self.fs.clone(), path, reader: Default::default(), pos: Default::default(), signal, stop };
+        Ok(readable_stream(source))
     }
 
-    /// The whole object as a `Uint8Array`, read in blocks (pinned to one version of the object)
-    /// that are copied out of wasm memory as they arrive. `options`: `{ onProgress(done, total), signal }`.
+    /// The whole object as a `Uint8Array`, read in 1 MiB ranges, four at a time, each checked
+    /// against the version (ETag) the object had when the read began: a replaced object is an
+    /// error. `options`: `{ onProgress(done, total), signal }`; progress as each range lands.
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn get(&self, path: String, options: Option<GetOptions>) -> Promise {
         let fs = self.fs.clone();
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let (on_progress, signal) = (callback(&options, "onProgress"), signal(&options));
-        future_to_promise(async move {
-            let read = async {
-                let mut reader = fs.open_read(&path).await?;
-                let total = reader.size();
-                let out = Uint8Array::new_with_length(total as u32);
-                let block = 1024 * 1024;
-                let mut done = 0;
-                while done < total {
-                    let chunk = reader.read_at(done, block.min(total - done)).await?;
-                    if chunk.is_empty() {
-                        return Err(Error::new(ErrorKind::Integrity, format!("{path}: object ended early")));
-                    }
-                    out.set(&Uint8Array::from(&chunk[..]), done as u32);
-                    done += chunk.len() as u64;
-                    progress(&on_progress, done, total);
-                }
-                Ok(out)
-            };
-            Ok(abortable(&signal, read).await.map_err(js_error)?.into())
-        })
+        call(signal, get_all(fs, path, on_progress), Into::into)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn rm(&self, path: String, recursive: bool) -> Promise {
+    pub fn rm(&self, path: String, recursive: bool, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move {
-            fs.rm(&path, recursive).await.map_err(js_error)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        call(call_signal(options), async move { fs.rm(&path, recursive).await }, |_| JsValue::UNDEFINED)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn cp(&self, src: String, dst: String, recursive: bool) -> Promise {
+    pub fn cp(&self, src: String, dst: String, recursive: bool, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move {
-            fs.cp(&src, &dst, recursive).await.map_err(js_error)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        call(call_signal(options), async move { fs.cp(&src, &dst, recursive).await }, |_| JsValue::UNDEFINED)
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn mv(&self, src: String, dst: String, recursive: bool) -> Promise {
+    pub fn mv(&self, src: String, dst: String, recursive: bool, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move {
-            fs.mv(&src, &dst, recursive).await.map_err(js_error)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        call(call_signal(options), async move { fs.mv(&src, &dst, recursive).await }, |_| JsValue::UNDEFINED)
     }
 
     /// Create a bucket (or make sure the bucket of a deeper path exists).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn mkdir(&self, path: String) -> Promise {
+    pub fn mkdir(&self, path: String, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move {
-            fs.mkdir(&path, true).await.map_err(js_error)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        call(call_signal(options), async move { fs.mkdir(&path, true).await }, |_| JsValue::UNDEFINED)
     }
 
     /// A presigned GET URL valid for `expires_secs` (fsspec's `sign`).
     #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
-    pub fn sign(&self, path: String, expires_secs: f64) -> Promise {
+    pub fn sign(&self, path: String, expires_secs: f64, options: Option<CallOptions>) -> Promise {
         let fs = self.fs.clone();
-        future_to_promise(async move {
-            let url = fs.sign(&path, Duration::from_secs_f64(expires_secs.max(0.0))).await.map_err(js_error)?;
-            Ok(JsValue::from_str(&url))
-        })
+        let op = async move { fs.sign(&path, Duration::from_secs_f64(expires_secs.max(0.0))).await };
+        call(call_signal(options), op, |url| JsValue::from_str(&url))
     }
 
     /// What someone without credentials sends to do `method` (default "GET"; "PUT" to upload,
@@ -635,26 +751,30 @@ impl PailFs {
     pub fn presign(&self, path: String, options: Option<PresignOptions>) -> Promise {
         let fs = self.fs.clone();
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        future_to_promise(async move {
-            let method = match opt_str(&options, "method").map(|m| m.to_ascii_uppercase()) {
-                None => crate::core::http::Method::Get,
-                Some(m) => crate::core::http::Method::parse(&m)
-                    .ok_or_else(|| js_error(Error::invalid_input(format!("presign: unknown method {m:?}"))))?,
-            };
-            let secs = Reflect::get(&options, &JsValue::from_str("expires")).ok().and_then(|v| v.as_f64()).unwrap_or(3600.0);
-            let p = fs.presign(method, &path, Duration::from_secs_f64(secs.max(0.0))).await.map_err(js_error)?;
-            let headers = js_sys::Object::new();
-            for (k, v) in &p.headers {
-                let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
-            }
-            Ok(object(&[
-                ("method", JsValue::from_str(p.method.as_str())),
-                ("url", JsValue::from_str(&p.url)),
-                ("headers", headers.into()),
-                ("expires", JsValue::from_str(&p.expires.to_rfc3339())),
-            ])
-            .into())
-        })
+        let signal = signal(&options);
+        run(
+            signal,
+            Box::pin(async move {
+                let method = match opt_str(&options, "method").map(|m| m.to_ascii_uppercase()) {
+                    None => crate::core::http::Method::Get,
+                    Some(m) => crate::core::http::Method::parse(&m)
+                        .ok_or_else(|| Error::invalid_input(format!("presign: unknown method {m:?}")))?,
+                };
+                let secs = Reflect::get(&options, &JsValue::from_str("expires")).ok().and_then(|v| v.as_f64()).unwrap_or(3600.0);
+                let p = fs.presign(method, &path, Duration::from_secs_f64(secs.max(0.0))).await?;
+                let headers = js_sys::Object::new();
+                for (k, v) in &p.headers {
+                    let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
+                }
+                Ok(object(&[
+                    ("method", JsValue::from_str(p.method.as_str())),
+                    ("url", JsValue::from_str(&p.url)),
+                    ("headers", headers.into()),
+                    ("expires", JsValue::from_str(&p.expires.to_rfc3339())),
+                ])
+                .into())
+            }),
+        )
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
@@ -265,6 +266,8 @@ struct Core<S> {
     /// The upload id while a multipart upload exists on the server, shared with the writer's
     /// destructor.
     live: Arc<Mutex<Option<String>>>,
+    /// True while CreateMultipartUpload is in flight (its id is not known yet).
+    creating: Arc<AtomicBool>,
     /// Told the size of each part (or single PUT) the server has accepted.
     on_sent: Option<Arc<dyn OnSent>>,
     /// Parts and blocks in flight, each answering with what to report. They outlive one
@@ -333,7 +336,10 @@ impl<S: Store + Clone + 'static> Core<S> {
                         self.sent(len);
                     }
                     Action::Create => {
-                        let id = self.store.create_multipart(b, k, &self.opts).await?;
+                        self.creating.store(true, Ordering::Relaxed);
+                        let id = self.store.create_multipart(b, k, &self.opts).await;
+                        self.creating.store(false, Ordering::Relaxed);
+                        let id = id?;
                         self.set_live(Some(id.clone()));
                         self.upload.created(id);
                     }
@@ -439,6 +445,7 @@ pub struct FileWriter<S> {
     pending: Option<BoxFuture<'static, Driven<S>>>,
     part_size: usize,
     live: Arc<Mutex<Option<String>>>,
+    creating: Arc<AtomicBool>,
     queue: AbortQueue,
     bucket: String,
     key: String,
@@ -454,6 +461,7 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
         let live = Arc::new(Mutex::new(None));
         let upload = Upload::new(cfg)?;
         let part_size = upload.config().part_size as usize;
+        let creating = Arc::new(AtomicBool::new(false));
         let core = Core {
             store,
             bucket: bucket.clone(),
@@ -461,11 +469,23 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
             opts,
             upload,
             live: live.clone(),
+            creating: creating.clone(),
             on_sent: None,
             pieces: FuturesUnordered::new(),
             failures: 0,
         };
-        Ok(FileWriter { core: Some(core), pending: None, part_size, live, queue, bucket, key, closed: false, meta: None })
+        Ok(FileWriter {
+            core: Some(core),
+            pending: None,
+            part_size,
+            live,
+            creating,
+            queue,
+            bucket,
+            key,
+            closed: false,
+            meta: None,
+        })
     }
 
     /// Call `f` with the size of every part (or single PUT) the server accepts: progress of
@@ -478,6 +498,23 @@ impl<S: Store + Clone + 'static> FileWriter<S> {
     /// The written object's metadata, once closed.
     pub fn meta(&self) -> Option<&ObjectMeta> {
         self.meta.as_ref()
+    }
+
+    /// Wait for a CreateMultipartUpload in flight, if any, and for nothing else. Dropped during
+    /// that request, the writer would never learn the id of an upload the server may already
+    /// have created; once it has the id, dropping it queues the upload's abort. Call this
+    /// before dropping a writer whose write was cancelled.
+    pub async fn settle_create(&mut self) {
+        let creating = self.creating.clone();
+        futures::future::poll_fn(|cx| {
+            // The flag changes only while the pending drive is polled, so checking it after
+            // each poll is exact.
+            if creating.load(Ordering::Relaxed) && self.poll_settle(cx).is_pending() && creating.load(Ordering::Relaxed) {
+                return Poll::Pending;
+            }
+            Poll::Ready(())
+        })
+        .await
     }
 
     /// Wait for the request in flight, if any.

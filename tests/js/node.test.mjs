@@ -4,8 +4,21 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
+import { createServer, request } from 'node:http';
+
 const require = createRequire(import.meta.url);
+// The package's wasm memory, to see what an upload holds there (it only ever grows).
+let wasmMemory;
+const Instance = WebAssembly.Instance;
+WebAssembly.Instance = function (module, imports) {
+  const instance = new Instance(module, imports);
+  wasmMemory ??= instance.exports.memory;
+  return instance;
+};
 const { PailFs } = require('../../pkg/node/pailfs.js');
+WebAssembly.Instance = Instance;
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const MiB = 1024 * 1024;
 
 function env(server, k) {
   const v = process.env[`PAILFS_${server}_${k}`];
@@ -82,6 +95,13 @@ async function suite(server) {
   aborted.abort();
   await assert.rejects(fs.ls(bucket, { signal: aborted.signal }), (e) => e.kind === 'Cancelled' && e.name === 'PailfsError');
   if (server === 'MOTO') await cancelledUploadLeavesNothing(fs, opts.endpoint_url, bucket, big);
+  // The path the URL named, read-only.
+  const rooted = PailFs.fromUrl(`s3://${bucket}/dir`, opts);
+  assert.equal(rooted.root, `${bucket}/dir`);
+  assert.equal(fs.root, '');
+  assert.equal(PailFs.fromUrl('memory://scratch').root, 'scratch');
+  assert.throws(() => { rooted.root = 'elsewhere'; }, TypeError);
+  assert.equal(rooted.root, `${bucket}/dir`);
 
   // Listing page by page, as an async iterator.
   await Promise.all(Array.from({ length: 25 }, (_, i) => fs.pipe(p(`many/k${String(i).padStart(2, '0')}`), new Uint8Array([i]))));
@@ -210,8 +230,200 @@ async function cancelledUploadLeavesNothing(fs, endpoint, bucket, big) {
   console.log('node MOTO: a put cancelled mid-upload rejects with Cancelled and leaves no upload');
 }
 
+/// A proxy in front of `target` that logs every request ({ method, url, range, at, end, aborted })
+/// and can hold a request before forwarding it (`before`) or hold the server's answer (`after`).
+async function proxy(target, { before = async () => {}, after = async () => {} } = {}) {
+  const up = new URL(target);
+  const log = [];
+  const server = createServer(async (req, res) => {
+    const entry = { method: req.method, url: req.url, range: req.headers.range, at: Date.now(), end: null, aborted: false };
+    log.push(entry);
+    res.on('close', () => { entry.end = Date.now(); entry.aborted = !res.writableFinished; });
+    await before(entry);
+    if (entry.end !== null) return;
+    const fwd = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, async (answer) => {
+      await after(entry);
+      if (entry.end !== null) { answer.resume(); return; }
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    fwd.on('error', () => res.destroy());
+    req.pipe(fwd);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    log,
+    close() { server.closeAllConnections(); server.close(); },
+  };
+}
+
+/// The keys of the multipart uploads in progress in `bucket` (moto answers unsigned).
+async function uploadsOf(endpoint, bucket) {
+  const xml = await (await fetch(`${endpoint}/${bucket}?uploads`)).text();
+  return [...xml.matchAll(/<Upload>[\s\S]*?<Key>(.*?)<\/Key>/g)].map((m) => m[1]);
+}
+
+/// A Uint8Array put (and pipe) is read a slice at a time: the wasm memory stays well below the
+/// array's size (copying it in whole would grow it past that). First thing in the process, so
+/// nothing else has grown the memory yet.
+async function arraysAreNotCopiedWhole(opts) {
+  const fs = new PailFs({ ...opts, part_size: 5 * MiB });
+  const bucket = `pailfs-node-array-${process.pid}`;
+  await fs.mkdir(bucket);
+  const big = new Uint8Array(128 * MiB);
+  for (let i = 0; i < big.length; i += 4096) big[i] = (i >> 12) & 255;
+  const before = wasmMemory.buffer.byteLength;
+  const put = await fs.put(`${bucket}/array.bin`, big);
+  assert.equal(put.size, big.length);
+  const piped = await fs.pipe(`${bucket}/piped.bin`, big.subarray(MiB));
+  assert.equal(piped.size, big.length - MiB);
+  const after = wasmMemory.buffer.byteLength;
+  assert.ok(after < 100 * MiB, `wasm memory grew from ${before / MiB} MiB to ${after / MiB} MiB for a ${big.length / MiB} MiB array`);
+  const back = await fs.cat(`${bucket}/piped.bin`, 100 * MiB - 8, 100 * MiB + 8);
+  assert.deepEqual([...back], [...big.subarray(101 * MiB - 8, 101 * MiB + 8)]);
+  await fs.rm(bucket, true);
+  console.log(`node MOTO: a 128 MiB Uint8Array put and piped with the wasm memory at ${after / MiB} MiB`);
+}
+
+/// Every verb takes { signal }: an aborted one sends nothing; a slow recursive cp, rm or mv
+/// aborted midway rejects at once and sends nothing more.
+async function signals(opts, bucket) {
+  const direct = new PailFs(opts);
+  const slow = await proxy(opts.endpoint_url, { before: () => sleep(40) });
+  const fs = new PailFs({ ...opts, endpoint_url: slow.url });
+  const p = (k) => `${bucket}/${k}`;
+  await direct.pipe(p('sig/one.txt'), new TextEncoder().encode('one'));
+  const stop = new AbortController();
+  stop.abort();
+  const signal = stop.signal;
+  const cancelled = (e) => e.kind === 'Cancelled' && e.name === 'PailfsError';
+  const calls = {
+    info: () => fs.info(p('sig/one.txt'), { signal }),
+    exists: () => fs.exists(p('sig/one.txt'), { signal }),
+    glob: () => fs.glob(p('sig/*'), { signal }),
+    rm: () => fs.rm(p('sig/one.txt'), false, { signal }),
+    cp: () => fs.cp(p('sig/one.txt'), p('sig/two.txt'), false, { signal }),
+    mv: () => fs.mv(p('sig/one.txt'), p('sig/two.txt'), false, { signal }),
+    mkdir: () => fs.mkdir(`${bucket}-sig`, { signal }),
+    pipe: () => fs.pipe(p('sig/three.txt'), new Uint8Array(3), { signal }),
+    sign: () => fs.sign(p('sig/one.txt'), 60, { signal }),
+    presign: () => fs.presign(p('sig/one.txt'), { method: 'PUT', signal }),
+    listPages: () => fs.listPages(p('sig'), true, 10, { signal }).next(),
+    open: () => fs.open(p('sig/one.txt'), { signal }).getReader().read(),
+  };
+  for (const [name, f] of Object.entries(calls)) await assert.rejects(f(), cancelled, `${name} with an aborted signal`);
+  assert.deepEqual(slow.log, [], 'nothing was sent with an aborted signal');
+  assert.deepEqual(await direct.find(p('sig')), [p('sig/one.txt')]);
+
+  // 48 objects, every request held 40 ms by the proxy: a recursive cp takes six rounds of 8.
+  await Promise.all(Array.from({ length: 48 }, (_, i) => direct.pipe(p(`slow/k${String(i).padStart(2, '0')}`), new Uint8Array([i]))));
+  for (const [name, op, wait] of [
+    ['cp', (signal) => fs.cp(p('slow'), p('slow-copy'), true, { signal }), 130],
+    ['mv', (signal) => fs.mv(p('slow'), p('slow-moved'), true, { signal }), 130],
+    ['rm', (signal) => fs.rm(p('slow'), true, { signal }), 20],
+  ]) {
+    const ac = new AbortController();
+    const sent = slow.log.length;
+    setTimeout(() => ac.abort(), wait);
+    const t0 = Date.now();
+    await assert.rejects(op(ac.signal), cancelled, `${name} aborted`);
+    const took = Date.now() - t0;
+    assert.ok(took < wait + 150, `${name} rejected ${took - wait} ms after the abort`);
+    const atReject = slow.log.length;
+    assert.ok(atReject > sent, `${name} had started`);
+    await sleep(300);
+    assert.equal(slow.log.length, atReject, `${name} sent no request after it was cancelled`);
+    assert.ok(slow.log.slice(sent).every((e) => e.end !== null), `${name}: no request left open`);
+    assert.ok(!slow.log.slice(sent).some((e) => e.method === 'DELETE' || /[?&]delete/.test(e.url)), `${name} deleted nothing`);
+  }
+  assert.equal((await direct.find(p('slow'))).length, 48, 'the sources are all there');
+  slow.close();
+  await direct.rm(p('slow'), true);
+  for (const d of ['slow-copy', 'slow-moved', 'sig']) if (await direct.exists(p(d))) await direct.rm(p(d), true);
+  console.log('node MOTO: every verb takes { signal }; cp, mv and rm aborted midway reject at once and send nothing more');
+}
+
+/// get reads ranges in parallel, reports each as it lands, and fails if the object is replaced
+/// during the read.
+async function rangedGet(opts, bucket) {
+  const direct = new PailFs(opts);
+  const key = `${bucket}/get/ranged.bin`;
+  const data = new Uint8Array(6 * MiB + 5);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 16)) & 255;
+  await direct.pipe(key, data);
+  const held = await proxy(opts.endpoint_url, { after: () => sleep(30) });
+  const fs = new PailFs({ ...opts, endpoint_url: held.url });
+  const steps = [];
+  const got = await fs.get(key, { onProgress: (done, total) => steps.push([done, total]) });
+  assert.ok(got.length === data.length && got.every((b, i) => b === data[i]), 'get reads back byte for byte');
+  assert.equal(steps.length, 7, `one step per 1 MiB range: ${JSON.stringify(steps)}`);
+  assert.ok(steps.every(([d, t], i) => t === data.length && (i === 0 || d > steps[i - 1][0])) && steps.at(-1)[0] === data.length);
+  const gets = held.log.filter((e) => e.method === 'GET' && e.range);
+  assert.equal(gets.length, 7);
+  const overlap = Math.max(...gets.map((g) => gets.filter((o) => o.at <= g.at && o.end > g.at).length));
+  assert.ok(overlap >= 2 && overlap <= 4, `ranges in flight at once: ${overlap}`);
+  held.close();
+
+  // Replaced while the later ranges wait: the read fails rather than mixing versions.
+  let release;
+  const gate = new Promise((ok) => { release = ok; });
+  let replaced;
+  const racing = await proxy(opts.endpoint_url, {
+    before: async (e) => {
+      if (e.method !== 'GET' || !e.range || e.range.startsWith('bytes=0-')) return;
+      replaced ??= direct.pipe(key, data.map((b) => b ^ 1)).then(() => release());
+      await gate;
+    },
+  });
+  const other = new PailFs({ ...opts, endpoint_url: racing.url });
+  await assert.rejects(other.get(key), (e) => e.kind === 'PreconditionFailed', 'an object replaced mid-read is an error');
+  racing.close();
+  await direct.rm(`${bucket}/get`, true);
+  console.log('node MOTO: get reads 1 MiB ranges up to four at once, progress per range, pinned to one version');
+}
+
+/// A put cancelled while CreateMultipartUpload is in flight leaves no upload: its answer is held
+/// by a proxy while the put is aborted; then aborts at several timings straight to moto.
+async function cancelledCreateLeavesNothing(opts, bucket) {
+  const data = new Blob([new Uint8Array(20 * MiB)]);
+  const ac = new AbortController();
+  const slowCreate = await proxy(opts.endpoint_url, {
+    after: async (e) => {
+      if (e.method === 'POST' && /[?&]uploads/.test(e.url)) { ac.abort(); await sleep(300); }
+    },
+  });
+  const fs = new PailFs({ ...opts, endpoint_url: slowCreate.url });
+  await assert.rejects(fs.put(`${bucket}/create/held.bin`, data, { signal: ac.signal }), (e) => e.kind === 'Cancelled');
+  assert.ok(slowCreate.log.some((e) => e.method === 'POST' && /[?&]uploads/.test(e.url)), 'the upload was being created');
+  await sleep(100);
+  assert.deepEqual((await uploadsOf(opts.endpoint_url, bucket)).filter((k) => k.startsWith('create/')), [], 'no upload left behind');
+  slowCreate.close();
+  const direct = new PailFs(opts);
+  for (const ms of [0, 1, 2, 3, 5, 8, 12, 20, 30, 50]) {
+    const timed = new AbortController();
+    setTimeout(() => timed.abort(), ms);
+    await direct.put(`${bucket}/create/t${ms}.bin`, data, { signal: timed.signal }).catch((e) => assert.equal(e.kind, 'Cancelled'));
+  }
+  await sleep(100);
+  assert.deepEqual((await uploadsOf(opts.endpoint_url, bucket)).filter((k) => k.startsWith('create/')), [], 'no upload left behind');
+  if (await direct.exists(`${bucket}/create`)) await direct.rm(`${bucket}/create`, true);
+  console.log('node MOTO: a put cancelled during CreateMultipartUpload (held, and at 10 timings) leaves no upload');
+}
+
+const moto = { endpoint_url: env('MOTO', 'ENDPOINT'), key: env('MOTO', 'KEY'), secret: env('MOTO', 'SECRET') };
+await arraysAreNotCopiedWhole(moto);
 for (const server of ['S3S', 'MOTO']) {
   await suite(server);
+}
+{
+  const fs = new PailFs(moto);
+  const bucket = `pailfs-node-gaps-${process.pid}`;
+  await fs.mkdir(bucket);
+  await signals(moto, bucket);
+  await rangedGet(moto, bucket);
+  await cancelledCreateLeavesNothing(moto, bucket);
+  await fs.rm(bucket, true);
 }
 
 // A server that accepts the request and never answers: the AbortSignal timeout fires, the error
@@ -239,7 +451,34 @@ for (const server of ['S3S', 'MOTO']) {
     for (let i = 0; i < 200 && closed === before; i++) await new Promise((ok) => setTimeout(ok, 10));
     assert.equal(closed, before + 1, 'the cancelled request was aborted on the wire');
   }
+  // open(): cancelling the stream's reader while a read waits aborts that read's fetch; so does
+  // the { signal } of open.
+  for (const how of ['cancel', 'signal']) {
+    const ac = new AbortController();
+    const before = closed;
+    const reader = patient.open('bkt/k', { signal: ac.signal }).getReader();
+    const read = reader.read();
+    await sleep(100);
+    if (how === 'cancel') {
+      await reader.cancel();
+      assert.deepEqual(await read, { done: true, value: undefined });
+    } else {
+      ac.abort();
+      await assert.rejects(read, (e) => e.kind === 'Cancelled');
+    }
+    for (let i = 0; i < 200 && closed === before; i++) await sleep(10);
+    assert.equal(closed, before + 1, `the stream's fetch was aborted on ${how}`);
+  }
+  // A put whose CreateMultipartUpload never answers: it is let run (to learn the upload id it
+  // might create), but the promise still rejects soon after the abort.
+  {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const t2 = Date.now();
+    await assert.rejects(patient.put('bkt/hanging.bin', new Blob([new Uint8Array(20 * MiB)]), { signal: ac.signal }), (e) => e.kind === 'Cancelled');
+    assert.ok(Date.now() - t2 < 4000, `a put cancelled during a hanging Create rejected after ${Date.now() - t2} ms`);
+  }
   silent.closeAllConnections();
   silent.close();
-  console.log('node: a silent server times out as a typed Timeout; aborted calls reject with Cancelled and close their request');
+  console.log('node: a silent server times out as a typed Timeout; aborted calls, puts and cancelled streams reject with Cancelled and close their request');
 }

@@ -9,7 +9,8 @@ export async function use(): Promise<void> {
   await init();
   const fs = new PailFs(options);
   const byUrl: PailFs = PailFs.fromUrl('s3://bucket/prefix', { anon: true });
-  void byUrl;
+  const root: string = byUrl.root;
+  void root;
   const entries: Entry[] = await fs.ls('bucket');
   const kind: 'file' | 'directory' | undefined = entries[0]?.type;
   const size: number | undefined = entries[0]?.size;
@@ -42,6 +43,21 @@ export async function use(): Promise<void> {
     void [k, status, where];
   }
   void [kind, size, head, all, put, url, found, there];
+  // Every verb takes { signal }.
+  const signal = ac.signal;
+  const one: Entry = await fs.info('b/k', { signal });
+  const is: boolean = await fs.exists('b/k', { signal });
+  const globbed: string[] = await fs.glob('b/*', { signal });
+  const rm: void = await fs.rm('b/k', false, { signal });
+  const cp: void = await fs.cp('b/k', 'b/l', false, { signal });
+  const mv: void = await fs.mv('b/k', 'b/l', true, { signal });
+  const mk: void = await fs.mkdir('b', { signal });
+  const piped: Entry = await fs.pipe('b/k', new Uint8Array(1), { signal });
+  const signed: string = await fs.sign('b/k', 60, { signal });
+  const pre = await fs.presign('b/k', { method: 'GET', signal });
+  for await (const page of fs.listPages('b', false, 10, { signal })) void (page satisfies Entry[]);
+  const opened: ReadableStream<Uint8Array> = fs.open('b/k', { signal });
+  void [one, is, globbed, rm, cp, mv, mk, piped, signed, pre.url, opened];
 }
 
 export function misuse(fs: PailFs): void {
@@ -55,4 +71,13 @@ export function misuse(fs: PailFs): void {
   void fs.presign('b/k', { method: 'POST' });
   // @ts-expect-error: the signal must be an AbortSignal
   void fs.ls('b', { signal: 'stop' });
+  // @ts-expect-error: nor anything else
+  void fs.rm('b', true, { signal: 1 });
+  // @ts-expect-error: open takes no progress callback
+  void fs.open('b/k', { onProgress: () => {} });
+  // @ts-expect-error: root is read-only
+  fs.root = 'b/elsewhere';
+  // @ts-expect-error: root is a string
+  const n: number = fs.root;
+  void n;
 }
