@@ -1,5 +1,6 @@
 //! One behaviour suite, run against every backend: memory and file (no server, part of plain
-//! `cargo test`), s3s-fs and moto (`#[ignore]`d; `make test` starts the servers and runs them).
+//! `cargo test`), s3s-fs, moto and storage-testbench (GCS) (`#[ignore]`d; `make test` starts the
+//! servers and runs them).
 //!
 //! Each case gets a fresh bucket on a `FileSystem<AnyStore>`. Where a backend legitimately
 //! differs, the case branches on the store's declared `Capabilities` and asserts the other
@@ -13,12 +14,14 @@ use pailfs::core::creds::AwsCredentials;
 use std::sync::Arc;
 use std::time::Duration;
 
+use pailfs::core::gcs::GcsConfig;
 use pailfs::core::provider::Quirks;
 use pailfs::core::retry::RetryPolicy;
 use pailfs::core::upload::UploadModel;
 
 use pailfs::fs::any::AnyStore;
 use pailfs::fs::facade::{FileSystem, Options};
+use pailfs::fs::gcs::GcsStore;
 use pailfs::fs::local::LocalStore;
 use pailfs::fs::memory::MemoryStore;
 use pailfs::fs::s3::S3Store;
@@ -49,6 +52,8 @@ impl Fixture {
             AnyStore::Local(l) => Some(l.open_uploads(&self.bucket)),
             AnyStore::S3(_) if !self.server.lists_uploads => None,
             AnyStore::S3(s) => Some(s.list_multipart_uploads(&self.bucket, "").await.expect("ListMultipartUploads")),
+            // The JSON API has no call that lists resumable sessions.
+            AnyStore::Gcs(_) => None,
         }
     }
 
@@ -165,6 +170,16 @@ pub async fn moto() -> Fixture {
     with_bucket(AnyStore::S3(s3_store("MOTO", None)), "moto", server, None).await
 }
 
+/// storage-testbench, Google's GCS emulator (scripts/gcs.sh): no credentials (it checks none),
+/// buckets in the project it knows, and one declared quirk.
+pub async fn gcs() -> Fixture {
+    let mut config = GcsConfig::custom(&env("PAILFS_GCS_ENDPOINT")).expect("gcs endpoint").with_project(Some("test-project".into()));
+    // A suffix range longer than the object gets `Content-Range: bytes -20-9/10` from it.
+    config.quirks = Quirks { no_suffix_ranges: true, ..Quirks::default() };
+    let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
+    with_bucket(AnyStore::Gcs(store), "gcs", Server { lists_uploads: false, verifies_signatures: false }, None).await
+}
+
 /// Instantiate every case for one backend. The attribute is one bracketed token tree so it
 /// can be repeated on every case (`[cfg_attr(any(), ignore)]` is "never ignored").
 macro_rules! behaviour_suite {
@@ -198,6 +213,7 @@ behaviour_suite!(memory_resumable);
 behaviour_suite!(file);
 behaviour_suite!(s3s, [ignore = "needs s3s-fs: make test"]);
 behaviour_suite!(moto, [ignore = "needs moto: make test"]);
+behaviour_suite!(gcs, [ignore = "needs storage-testbench: make test"]);
 
 /// s3s-fs checks SigV4 signatures: a wrong secret is a typed permission error, not a panic
 /// or a parse failure, and the secret appears nowhere in the error.

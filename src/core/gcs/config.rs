@@ -2,6 +2,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, encode_unreserved};
+use crate::core::provider::Quirks;
 
 /// Google's service endpoint (the JSON API lives under `/storage/v1`, uploads under
 /// `/upload/storage/v1`).
@@ -19,6 +20,8 @@ pub struct GcsConfig {
     pub project: Option<String>,
     /// The project billed for requests to requester-pays buckets (`userProject=`).
     pub user_project: Option<String>,
+    /// Workarounds for emulators that depart from GCS (all off for Google).
+    pub quirks: Quirks,
 }
 
 impl GcsConfig {
@@ -30,6 +33,7 @@ impl GcsConfig {
             base_path: String::new(),
             project: None,
             user_project: None,
+            quirks: Quirks::default(),
         }
     }
 
@@ -54,6 +58,7 @@ impl GcsConfig {
             base_path: url.path().trim_end_matches('/').to_string(),
             project: None,
             user_project: None,
+            quirks: Quirks::default(),
         })
     }
 

@@ -7,7 +7,7 @@ use super::config::GcsConfig;
 use super::{request as rq, response as rs};
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, Response};
-use crate::core::provider::{Call, Provider};
+use crate::core::provider::{Call, Provider, Quirks};
 use crate::core::types::{
     BucketInfo, ByteRange, Capabilities, ChunkAck, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions,
 };
@@ -34,6 +34,10 @@ impl Provider for GcsConfig {
             conditional_put: true,
             s3_etags: false,
         }
+    }
+
+    fn quirks(&self) -> Quirks {
+        self.quirks
     }
 
     fn parse_error(&self, resp: &Response) -> Error {
