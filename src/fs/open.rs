@@ -139,7 +139,8 @@ mod tests {
         assert!(!store.capabilities().presign, "no credentials, no presigning");
         assert_eq!(open_url("memory://b", &StoreOptions::default()).unwrap().path, "b");
         assert_eq!(open_url("file:///tmp/x", &StoreOptions::default()).unwrap().path, "tmp/x");
-        let gs = StoreOptions::from_json_str(r#"{"endpoint_url": "http://127.0.0.1:9", "project": "p", "token": "ya29.t"}"#).unwrap();
+        let gs =
+            StoreOptions::from_json_str(r#"{"endpoint_url": "http://127.0.0.1:9", "project": "p", "token": "ya29.t"}"#).unwrap();
         let o = open_url("gs://bkt/a/b.csv", &gs).unwrap();
         assert_eq!((o.fs.store().protocol(), o.path.as_str()), ("gs", "bkt/a/b.csv"));
         let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };

@@ -115,13 +115,12 @@ pub fn get_media(cfg: &GcsConfig, bucket: &str, key: &str, range: Option<ByteRan
     if let Some(h) = range.and_then(ByteRange::to_header) {
         req.headers.set("Range", h);
     }
-    match if_match {
-        Some(tag) => match generation(tag) {
+    if let Some(tag) = if_match {
+        match generation(tag) {
             Some(g) => req = req.query_param("ifGenerationMatch", g.to_string()),
             None if tag.starts_with('"') || tag.starts_with("W/") => req.headers.set("If-Match", tag),
             None => req.headers.set("If-Match", format!("\"{tag}\"")),
-        },
-        None => {}
+        }
     }
     Ok(req)
 }
