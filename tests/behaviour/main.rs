@@ -173,7 +173,8 @@ pub async fn moto() -> Fixture {
 /// storage-testbench, Google's GCS emulator (scripts/gcs.sh): no credentials (it checks none),
 /// buckets in the project it knows, and one declared quirk.
 pub async fn gcs() -> Fixture {
-    let mut config = GcsConfig::custom(&env("PAILFS_GCS_ENDPOINT")).expect("gcs endpoint").with_project(Some("test-project".into()));
+    let mut config =
+        GcsConfig::custom(&env("PAILFS_GCS_ENDPOINT")).expect("gcs endpoint").with_project(Some("test-project".into()));
     // A suffix range longer than the object gets `Content-Range: bytes -20-9/10` from it.
     config.quirks = Quirks { no_suffix_ranges: true, ..Quirks::default() };
     let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
@@ -232,4 +233,56 @@ async fn s3s_rejects_a_wrong_secret() {
     let good = FileSystem::new(AnyStore::S3(s3_store("S3S", None)));
     good.ls("").await.expect("right secret accepted");
     assert!(good.store().capabilities().presign);
+}
+
+/// Sends every request with storage-testbench's `x-retry-test-id`, so the faults that test
+/// asks for are injected into this client's requests only.
+struct RetryTest(ReqwestTransport, String);
+
+impl pailfs::transport::Transport for RetryTest {
+    type Body = pailfs::transport::native::ReqwestBody;
+
+    async fn send_streaming(
+        &self,
+        mut req: pailfs::core::http::Request,
+    ) -> pailfs::Result<(pailfs::core::http::Response, Self::Body)> {
+        req.headers.set("x-retry-test-id", self.1.clone());
+        self.0.send_streaming(req).await
+    }
+
+    async fn sleep(&self, d: Duration) {
+        self.0.sleep(d).await
+    }
+}
+
+/// The testbench keeps the first 256 KiB of a 512 KiB chunk and answers 503: the writer asks
+/// the session what it kept, sends the rest from there, and the object is every byte once.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_resumes_a_chunk_the_server_broke_off() {
+    let endpoint = env("PAILFS_GCS_ENDPOINT");
+    let http = reqwest::Client::new();
+    let instructions = serde_json::json!({"instructions": {"storage.objects.insert": ["return-503-after-256K"]}});
+    let created = http
+        .post(format!("{endpoint}/retry_test"))
+        .header("Content-Type", "application/json")
+        .body(instructions.to_string())
+        .send()
+        .await
+        .unwrap();
+    let test: serde_json::Value = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    let id = test["id"].as_str().expect("retry test id").to_string();
+    let config = GcsConfig::custom(&endpoint).unwrap().with_project(Some("test-project".into()));
+    let store = GcsStore::new(config, None, RetryTest(ReqwestTransport::default(), id.clone()), Arc::new(SystemClock));
+    let fs = FileSystem::with_options(store, Options { part_size: 512 * 1024, ..Options::default() });
+    let bucket = unique_bucket("gcsfault");
+    fs.mkdir(&bucket, true).await.unwrap();
+    let body = cases::data(3 * 512 * 1024 + 100, 21);
+    let path = format!("{bucket}/resumed.bin");
+    fs.pipe(&path, body.clone()).await.expect("resumable upload through an injected fault");
+    assert!(fs.cat(&path).await.unwrap() == body, "every byte once, in order");
+    let status = http.get(format!("{endpoint}/retry_test/{id}")).send().await.unwrap().bytes().await.unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    assert_eq!(status["completed"], serde_json::Value::Bool(true), "the fault was injected: {status}");
+    fs.rm(&bucket, true).await.unwrap();
 }
