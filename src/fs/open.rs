@@ -149,5 +149,10 @@ mod tests {
         let o = open_url("gs://bkt", &StoreOptions::default()).unwrap();
         let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
         assert_eq!(store.config().host, "storage.googleapis.com");
+        // Requester pays bills the named project; `anon` sends no token.
+        let paid = StoreOptions::from_json_str(r#"{"requester_pays": "billing", "token": "ya29.t", "anon": true}"#).unwrap();
+        let o = open_url("gs://bkt/k", &paid).unwrap();
+        let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
+        assert_eq!(store.config().user_project.as_deref(), Some("billing"));
     }
 }
