@@ -20,8 +20,10 @@ impl<T: Transport> HttpStore<GcsConfig, T> {
         Self::with_credentials(config, CredentialCache::fixed(creds), transport, clock)
     }
 
-    /// A GCS store whose credentials come from `credentials`: bearer tokens (refreshed by the
-    /// cache when it can), a service account (which can also sign URLs), or none.
+    /// A GCS store whose credentials come from `credentials`: OAuth2 bearer tokens (refreshed
+    /// by the cache when it can) or none. A service account key can only sign URLs here
+    /// ([`crate::fs::Store::presign`]): exchanging it for a token to send requests with is not
+    /// built yet.
     pub fn with_credentials(config: GcsConfig, credentials: CredentialCache, transport: T, clock: Arc<dyn Clock>) -> Self {
         HttpStore::from_parts(config, Authorizer::new(Scheme::Bearer), credentials, transport, clock)
     }
