@@ -6,6 +6,7 @@ pub mod auth;
 pub mod creds;
 pub mod error;
 pub mod etag;
+pub mod gcs;
 pub mod http;
 pub mod location;
 pub mod options;

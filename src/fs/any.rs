@@ -19,6 +19,7 @@ pub enum AnyStore<T = crate::transport::DefaultTransport> {
     #[cfg(feature = "native")]
     Local(super::local::LocalStore),
     S3(super::s3::S3Store<T>),
+    Gcs(super::gcs::GcsStore<T>),
 }
 
 /// Forward one call to whichever store is inside.
@@ -29,6 +30,7 @@ macro_rules! each {
             #[cfg(feature = "native")]
             AnyStore::Local($s) => $e,
             AnyStore::S3($s) => $e,
+            AnyStore::Gcs($s) => $e,
         }
     };
 }

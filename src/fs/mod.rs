@@ -3,6 +3,7 @@
 pub mod any;
 pub mod facade;
 pub mod file;
+pub mod gcs;
 pub mod glob;
 pub mod http;
 #[cfg(feature = "native")]

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use super::any::AnyStore;
 use super::facade::{FileSystem, Options};
+use super::gcs::GcsStore;
 use super::memory::MemoryStore;
 use super::s3::S3Store;
 use crate::core::error::{Error, Result};
+use crate::core::gcs::GcsConfig;
 use crate::core::options::{StoreOptions, Target, resolve};
 use crate::core::retry::RetryPolicy;
 use crate::transport::{Clock, Random, Transport};
@@ -57,7 +59,23 @@ pub fn open_with<T: Transport + Clone + 'static>(url: &str, opts: &StoreOptions,
             }
             (AnyStore::S3(store), join(bucket, key))
         }
-        Target::Gcs { .. } => return Err(Error::not_supported("gs:// URLs: the GCS store is not built yet (S3 only so far)")),
+        Target::Gcs { endpoint, project, token, anon, user_project, bucket, key } => {
+            let config = match endpoint {
+                Some(e) => GcsConfig::custom(&e)?,
+                None => GcsConfig::google(),
+            }
+            .with_project(project)
+            .with_user_project(user_project);
+            let token = token.filter(|_| !anon);
+            let mut store = GcsStore::new(config, token, platform.transport, platform.clock);
+            if let Some(n) = opts.max_attempts {
+                store = store.with_retry(RetryPolicy { max_attempts: n.max(1), ..RetryPolicy::default() });
+            }
+            if let Some(r) = platform.random {
+                store = store.with_random(r);
+            }
+            (AnyStore::Gcs(store), join(bucket, key))
+        }
         Target::Azure { .. } => {
             return Err(Error::not_supported("az:// and abfs:// URLs: the Azure store is not built yet (S3 only so far)"));
         }
@@ -121,7 +139,20 @@ mod tests {
         assert!(!store.capabilities().presign, "no credentials, no presigning");
         assert_eq!(open_url("memory://b", &StoreOptions::default()).unwrap().path, "b");
         assert_eq!(open_url("file:///tmp/x", &StoreOptions::default()).unwrap().path, "tmp/x");
-        let e = open_url("gs://b/k", &StoreOptions::default()).unwrap_err();
-        assert_eq!(e.kind, crate::core::error::ErrorKind::NotSupported);
+        let gs =
+            StoreOptions::from_json_str(r#"{"endpoint_url": "http://127.0.0.1:9", "project": "p", "token": "ya29.t"}"#).unwrap();
+        let o = open_url("gs://bkt/a/b.csv", &gs).unwrap();
+        assert_eq!((o.fs.store().protocol(), o.path.as_str()), ("gs", "bkt/a/b.csv"));
+        let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
+        assert_eq!((store.config().host.as_str(), store.config().project.as_deref()), ("127.0.0.1:9", Some("p")));
+        assert!(!store.capabilities().presign, "a bearer token cannot sign URLs");
+        let o = open_url("gs://bkt", &StoreOptions::default()).unwrap();
+        let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
+        assert_eq!(store.config().host, "storage.googleapis.com");
+        // Requester pays bills the named project; `anon` sends no token.
+        let paid = StoreOptions::from_json_str(r#"{"requester_pays": "billing", "token": "ya29.t", "anon": true}"#).unwrap();
+        let o = open_url("gs://bkt/k", &paid).unwrap();
+        let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
+        assert_eq!(store.config().user_project.as_deref(), Some("billing"));
     }
 }

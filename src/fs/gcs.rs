@@ -1,0 +1,189 @@
+//! The GCS store: the shared HTTP driver ([`HttpStore`]) over the GCS provider ([`GcsConfig`])
+//! with bearer tokens. Only what is GCS's own lives here: its constructors.
+
+use std::sync::Arc;
+
+use super::http::HttpStore;
+use crate::core::auth::{Authorizer, CredentialCache, Credentials, Scheme};
+use crate::core::creds::Secret;
+use crate::core::gcs::GcsConfig;
+use crate::transport::{Clock, Transport};
+
+/// Google Cloud Storage (and its emulators) through transport `T`.
+pub type GcsStore<T> = HttpStore<GcsConfig, T>;
+
+impl<T: Transport> HttpStore<GcsConfig, T> {
+    /// A GCS store sending `token` as `Authorization: Bearer`; `None` sends requests without
+    /// credentials (public buckets, emulators).
+    pub fn new(config: GcsConfig, token: Option<Secret>, transport: T, clock: Arc<dyn Clock>) -> Self {
+        let creds = token.map_or(Credentials::Anonymous, Credentials::Bearer);
+        Self::with_credentials(config, CredentialCache::fixed(creds), transport, clock)
+    }
+
+    /// A GCS store whose credentials come from `credentials`: OAuth2 bearer tokens (refreshed
+    /// by the cache when it can) or none. A service account key can only sign URLs here
+    /// ([`crate::fs::Store::presign`]): exchanging it for a token to send requests with is not
+    /// built yet.
+    pub fn with_credentials(config: GcsConfig, credentials: CredentialCache, transport: T, clock: Arc<dyn Clock>) -> Self {
+        HttpStore::from_parts(config, Authorizer::new(Scheme::Bearer), credentials, transport, clock)
+    }
+
+    pub fn config(&self) -> &GcsConfig {
+        self.provider()
+    }
+}
+
+#[cfg(feature = "native")]
+mod native {
+    use super::*;
+    use crate::core::error::Result;
+    use crate::transport::native::{ReqwestTransport, SystemClock};
+
+    impl HttpStore<GcsConfig, ReqwestTransport> {
+        /// A GCS store on Google (`endpoint: None`) or an emulator, in `project` (bucket
+        /// listing and creation).
+        pub fn connect(endpoint: Option<&str>, project: Option<&str>, token: Option<Secret>) -> Result<Self> {
+            let config = match endpoint {
+                Some(e) => GcsConfig::custom(e)?,
+                None => GcsConfig::google(),
+            }
+            .with_project(project.map(str::to_string));
+            Ok(GcsStore::new(config, token, ReqwestTransport::new(Default::default())?, Arc::new(SystemClock)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::core::error::{Error, ErrorKind, Result};
+    use crate::core::gcs::{crc32c_base64, md5_base64};
+    use crate::core::http::{Headers, Method, Request, Response};
+    use crate::fs::facade::{FileSystem, Options};
+    use crate::transport::{BodyStream, FixedClock};
+
+    const SESSION: &str = "http://127.0.0.1:9/upload/storage/v1/b/bkt/o?uploadType=resumable&upload_id=s1";
+    const CHUNK: usize = 256 * 1024;
+
+    /// Method, URL, Content-Range and Authorization of a request sent.
+    type Seen = (Method, String, Option<String>, Option<String>);
+
+    /// Answers from a script, in order; records what was asked.
+    #[derive(Default)]
+    struct Script {
+        answers: Mutex<VecDeque<Result<Response>>>,
+        seen: Mutex<Vec<Seen>>,
+    }
+
+    struct Whole(Option<Bytes>);
+
+    impl BodyStream for Whole {
+        async fn chunk(&mut self) -> Result<Option<Bytes>> {
+            Ok(self.0.take().filter(|b| !b.is_empty()))
+        }
+    }
+
+    impl Transport for Arc<Script> {
+        type Body = Whole;
+
+        async fn send_streaming(&self, req: Request) -> Result<(Response, Whole)> {
+            let h = |n: &str| req.headers.get(n).map(str::to_string);
+            self.seen.lock().unwrap().push((req.method, req.url(), h("content-range"), h("authorization")));
+            let mut r = self.answers.lock().unwrap().pop_front().expect("script ran out")?;
+            let body = std::mem::take(&mut r.body);
+            Ok((r, Whole(Some(body))))
+        }
+
+        async fn sleep(&self, _: Duration) {}
+    }
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Result<Response> {
+        let mut h = Headers::new();
+        for (k, v) in headers {
+            h.set(*k, *v);
+        }
+        Ok(Response::new(status, h, body))
+    }
+
+    fn object(name: &str, data: &[u8]) -> String {
+        serde_json::json!({
+            "name": name, "size": data.len().to_string(), "generation": "42",
+            "md5Hash": md5_base64(data), "crc32c": crc32c_base64(data),
+        })
+        .to_string()
+    }
+
+    fn fs(script: &Arc<Script>) -> FileSystem<GcsStore<Arc<Script>>> {
+        let config = GcsConfig::custom("http://127.0.0.1:9").unwrap();
+        let clock = Arc::new(FixedClock(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap()));
+        let store = GcsStore::new(config, Some("ya29.tok".into()), script.clone(), clock);
+        FileSystem::with_options(store, Options { part_size: CHUNK as u64, ..Options::default() })
+    }
+
+    #[test]
+    fn a_broken_chunk_is_resumed_from_the_offset_the_session_reports() {
+        let data: Vec<u8> = (0..CHUNK + 10).map(|i| (i * 7 % 251) as u8).collect();
+        let reset = Error::new(ErrorKind::Io, "connection reset").retryable(true);
+        let s = Arc::new(Script::default());
+        s.answers.lock().unwrap().extend([
+            answer(200, &[("location", SESSION)], ""),
+            // The first chunk breaks off; the session says it kept nothing; it goes again.
+            Err(reset),
+            answer(308, &[], ""),
+            answer(308, &[("range", "bytes=0-262143")], ""),
+            answer(200, &[], object("d/k", &data)),
+        ]);
+        let meta = futures::executor::block_on(fs(&s).pipe("bkt/d/k", Bytes::from(data.clone()))).unwrap();
+        assert_eq!((meta.size, meta.etag.as_deref()), (data.len() as u64, Some("42")));
+        let seen = s.seen.lock().unwrap();
+        let ranges: Vec<_> = seen.iter().map(|(m, _, r, _)| (*m, r.as_deref())).collect();
+        assert_eq!(
+            ranges,
+            [
+                (Method::Post, None),
+                (Method::Put, Some("bytes 0-262143/*")),
+                (Method::Put, Some("bytes */*")),
+                (Method::Put, Some("bytes 0-262143/*")),
+                (Method::Put, Some("bytes 262144-262153/262154")),
+            ]
+        );
+        assert!(seen[0].1.starts_with("http://127.0.0.1:9/upload/storage/v1/b/bkt/o?uploadType=resumable&name=d%2Fk"));
+        assert!(seen[1..].iter().all(|(_, url, _, _)| url == SESSION), "every chunk goes to the session URI");
+        assert!(seen.iter().all(|(.., auth)| auth.as_deref() == Some("Bearer ya29.tok")));
+    }
+
+    #[test]
+    fn a_refused_final_chunk_cancels_the_session() {
+        let data = vec![1u8; CHUNK + 1];
+        let s = Arc::new(Script::default());
+        let refused = r#"{"error":{"code":412,"message":"ifGenerationMatch failed","errors":[{"reason":"conditionNotMet"}]}}"#;
+        s.answers.lock().unwrap().extend([
+            answer(200, &[("location", SESSION)], ""),
+            answer(308, &[("range", "bytes=0-262143")], ""),
+            answer(412, &[], refused),
+            answer(499, &[], ""),
+        ]);
+        let fs = fs(&s);
+        let opts = crate::core::types::PutOptions { if_none_match_any: true, ..Default::default() };
+        let e = futures::executor::block_on(fs.pipe_with("bkt/k", Bytes::from(data), &opts)).unwrap_err();
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::PreconditionFailed, Some("conditionNotMet")));
+        let seen = s.seen.lock().unwrap();
+        assert!(seen[0].1.ends_with("&ifGenerationMatch=0"), "{}", seen[0].1);
+        assert_eq!((seen[3].0, seen[3].1.as_str()), (Method::Delete, SESSION), "the session is cancelled");
+    }
+
+    #[test]
+    fn a_session_on_another_host_is_refused_before_a_token_is_sent_there() {
+        let s = Arc::new(Script::default());
+        s.answers.lock().unwrap().push_back(answer(200, &[("location", "http://evil.example/upload/x?upload_id=1")], ""));
+        let e = futures::executor::block_on(fs(&s).pipe("bkt/k", Bytes::from(vec![0u8; CHUNK + 1]))).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
+        assert!(s.seen.lock().unwrap().iter().all(|(_, url, ..)| url.starts_with("http://127.0.0.1:9/")));
+    }
+}
