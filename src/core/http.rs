@@ -271,6 +271,37 @@ impl Response {
     }
 }
 
+/// A service endpoint given as a URL (`http://127.0.0.1:9000`, `https://minio.example/s3/`):
+/// checked once for every provider, so none sends credentials or a query it did not build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub scheme: String,
+    /// Host with `:port` when one is given.
+    pub host: String,
+    /// The path the service is mounted under, without a trailing `/` (`""` or `/s3`).
+    pub base_path: String,
+}
+
+impl Endpoint {
+    /// Parse `url`; `what` names the endpoint in errors (`"S3 endpoint"`).
+    pub fn parse(url: &str, what: &str) -> crate::core::error::Result<Endpoint> {
+        let bad = |why: &str| crate::core::error::Error::invalid_input(format!("{what} {url:?}: {why}"));
+        let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad("scheme must be http or https"));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some() {
+            return Err(bad("must not carry credentials or a query"));
+        }
+        let host = parsed.host_str().ok_or_else(|| bad("no host"))?;
+        let host = match parsed.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        Ok(Endpoint { scheme: parsed.scheme().into(), host, base_path: parsed.path().trim_end_matches('/').to_string() })
+    }
+}
+
 /// The span a partial answer covers, from its `Content-Range: bytes first-last/total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContentRange {

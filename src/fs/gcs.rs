@@ -55,60 +55,23 @@ mod native {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-    use std::sync::Mutex;
-    use std::time::Duration;
-
     use bytes::Bytes;
 
     use super::*;
-    use crate::core::error::{Error, ErrorKind, Result};
+    use crate::core::error::{Error, ErrorKind};
     use crate::core::gcs::{crc32c_base64, md5_base64};
-    use crate::core::http::{Headers, Method, Request, Response};
+    use crate::core::http::{Method, Request};
     use crate::fs::facade::{FileSystem, Options};
-    use crate::transport::{BodyStream, FixedClock};
+    use crate::transport::FixedClock;
+    use crate::transport::script::{Script, answer};
 
     const SESSION: &str = "http://127.0.0.1:9/upload/storage/v1/b/bkt/o?uploadType=resumable&upload_id=s1";
     const CHUNK: usize = 256 * 1024;
 
-    /// Method, URL, Content-Range and Authorization of a request sent.
-    type Seen = (Method, String, Option<String>, Option<String>);
-
-    /// Answers from a script, in order; records what was asked.
-    #[derive(Default)]
-    struct Script {
-        answers: Mutex<VecDeque<Result<Response>>>,
-        seen: Mutex<Vec<Seen>>,
-    }
-
-    struct Whole(Option<Bytes>);
-
-    impl BodyStream for Whole {
-        async fn chunk(&mut self) -> Result<Option<Bytes>> {
-            Ok(self.0.take().filter(|b| !b.is_empty()))
-        }
-    }
-
-    impl Transport for Arc<Script> {
-        type Body = Whole;
-
-        async fn send_streaming(&self, req: Request) -> Result<(Response, Whole)> {
-            let h = |n: &str| req.headers.get(n).map(str::to_string);
-            self.seen.lock().unwrap().push((req.method, req.url(), h("content-range"), h("authorization")));
-            let mut r = self.answers.lock().unwrap().pop_front().expect("script ran out")?;
-            let body = std::mem::take(&mut r.body);
-            Ok((r, Whole(Some(body))))
-        }
-
-        async fn sleep(&self, _: Duration) {}
-    }
-
-    fn answer(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Result<Response> {
-        let mut h = Headers::new();
-        for (k, v) in headers {
-            h.set(*k, *v);
-        }
-        Ok(Response::new(status, h, body))
+    /// Method, URL, Content-Range and Authorization of every request sent.
+    fn seen(s: &Script) -> Vec<(Method, String, Option<String>, Option<String>)> {
+        let h = |r: &Request, n: &str| r.headers.get(n).map(str::to_string);
+        s.sent().iter().map(|r| (r.method, r.url(), h(r, "content-range"), h(r, "authorization"))).collect()
     }
 
     fn object(name: &str, data: &[u8]) -> String {
@@ -130,8 +93,7 @@ mod tests {
     fn a_broken_chunk_is_resumed_from_the_offset_the_session_reports() {
         let data: Vec<u8> = (0..CHUNK + 10).map(|i| (i * 7 % 251) as u8).collect();
         let reset = Error::new(ErrorKind::Io, "connection reset").retryable(true);
-        let s = Arc::new(Script::default());
-        s.answers.lock().unwrap().extend([
+        let s = Script::new(vec![
             answer(200, &[("location", SESSION)], ""),
             // The first chunk breaks off; the session says it kept nothing; it goes again.
             Err(reset),
@@ -141,7 +103,7 @@ mod tests {
         ]);
         let meta = futures::executor::block_on(fs(&s).pipe("bkt/d/k", Bytes::from(data.clone()))).unwrap();
         assert_eq!((meta.size, meta.etag.as_deref()), (data.len() as u64, Some("42")));
-        let seen = s.seen.lock().unwrap();
+        let seen = seen(&s);
         let ranges: Vec<_> = seen.iter().map(|(m, _, r, _)| (*m, r.as_deref())).collect();
         assert_eq!(
             ranges,
@@ -161,9 +123,8 @@ mod tests {
     #[test]
     fn a_refused_final_chunk_cancels_the_session() {
         let data = vec![1u8; CHUNK + 1];
-        let s = Arc::new(Script::default());
         let refused = r#"{"error":{"code":412,"message":"ifGenerationMatch failed","errors":[{"reason":"conditionNotMet"}]}}"#;
-        s.answers.lock().unwrap().extend([
+        let s = Script::new(vec![
             answer(200, &[("location", SESSION)], ""),
             answer(308, &[("range", "bytes=0-262143")], ""),
             answer(412, &[], refused),
@@ -173,17 +134,16 @@ mod tests {
         let opts = crate::core::types::PutOptions { if_none_match_any: true, ..Default::default() };
         let e = futures::executor::block_on(fs.pipe_with("bkt/k", Bytes::from(data), &opts)).unwrap_err();
         assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::PreconditionFailed, Some("conditionNotMet")));
-        let seen = s.seen.lock().unwrap();
+        let seen = seen(&s);
         assert!(seen[0].1.ends_with("&ifGenerationMatch=0"), "{}", seen[0].1);
         assert_eq!((seen[3].0, seen[3].1.as_str()), (Method::Delete, SESSION), "the session is cancelled");
     }
 
     #[test]
     fn a_session_on_another_host_is_refused_before_a_token_is_sent_there() {
-        let s = Arc::new(Script::default());
-        s.answers.lock().unwrap().push_back(answer(200, &[("location", "http://evil.example/upload/x?upload_id=1")], ""));
+        let s = Script::new(vec![answer(200, &[("location", "http://evil.example/upload/x?upload_id=1")], "")]);
         let e = futures::executor::block_on(fs(&s).pipe("bkt/k", Bytes::from(vec![0u8; CHUNK + 1]))).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
-        assert!(s.seen.lock().unwrap().iter().all(|(_, url, ..)| url.starts_with("http://127.0.0.1:9/")));
+        assert!(seen(&s).iter().all(|(_, url, ..)| url.starts_with("http://127.0.0.1:9/")));
     }
 }

@@ -79,7 +79,6 @@ mod native {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -88,45 +87,11 @@ mod tests {
     use super::*;
     use crate::core::error::{Error, ErrorKind};
     use crate::core::etag::md5_hex;
-    use crate::core::http::{Headers, Method, Request, Response};
+    use crate::core::http::{Method, Response};
     use crate::core::types::{ByteRange, ObjectMeta, PutOptions};
     use crate::fs::Store;
-    use crate::transport::{BodyStream, FixedClock};
-
-    type Seen = (Method, Option<String>, Option<String>);
-
-    /// Answers from a script, in order, and records what was asked.
-    #[derive(Default)]
-    struct Script {
-        answers: Mutex<VecDeque<Result<Response>>>,
-        /// Method, If-None-Match and Range of every request.
-        seen: Mutex<Vec<Seen>>,
-        /// The Authorization header of every request (empty when unsigned).
-        auth: Mutex<Vec<String>>,
-    }
-
-    struct Whole(Option<Bytes>);
-
-    impl BodyStream for Whole {
-        async fn chunk(&mut self) -> Result<Option<Bytes>> {
-            Ok(self.0.take().filter(|b| !b.is_empty()))
-        }
-    }
-
-    impl Transport for Arc<Script> {
-        type Body = Whole;
-
-        async fn send_streaming(&self, req: Request) -> Result<(Response, Whole)> {
-            let h = |n: &str| req.headers.get(n).map(str::to_string);
-            self.seen.lock().unwrap().push((req.method, h("if-none-match"), h("range")));
-            self.auth.lock().unwrap().push(h("authorization").unwrap_or_default());
-            let mut r = self.answers.lock().unwrap().pop_front().expect("script ran out")?;
-            let body = std::mem::take(&mut r.body);
-            Ok((r, Whole(Some(body))))
-        }
-
-        async fn sleep(&self, _: Duration) {}
-    }
+    use crate::transport::FixedClock;
+    use crate::transport::script::{Script, answer};
 
     fn lost() -> Result<Response> {
         let mut e = Error::new(ErrorKind::Io, "connection reset").retryable(true);
@@ -134,16 +99,8 @@ mod tests {
         Err(e)
     }
 
-    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Response> {
-        let mut h = Headers::new();
-        for (k, v) in headers {
-            h.set(*k, *v);
-        }
-        Ok(Response::new(status, h, body.to_string()))
-    }
-
     fn script(answers: Vec<Result<Response>>) -> Arc<Script> {
-        Arc::new(Script { answers: Mutex::new(answers.into()), ..Script::default() })
+        Script::new(answers)
     }
 
     fn store(script: &Arc<Script>, config: S3Config) -> S3Store<Arc<Script>> {
@@ -173,9 +130,9 @@ mod tests {
             script(vec![lost(), answer(412, &[], REFUSED), answer(200, &[("etag", etag.as_str()), ("content-length", "4")], "")]);
         let m = put_create(&s, b"mine").unwrap();
         assert_eq!((m.size, m.etag.as_deref()), (4, Some(&etag[1..33])));
-        let seen = s.seen.lock().unwrap();
-        assert_eq!(seen.iter().map(|(m, ..)| *m).collect::<Vec<_>>(), [Method::Put, Method::Put, Method::Head]);
-        assert_eq!(seen[1].1.as_deref(), Some("*"), "the retry keeps its condition");
+        let sent = s.sent();
+        assert_eq!(sent.iter().map(|r| r.method).collect::<Vec<_>>(), [Method::Put, Method::Put, Method::Head]);
+        assert_eq!(sent[1].headers.get("if-none-match"), Some("*"), "the retry keeps its condition");
     }
 
     #[test]
@@ -194,7 +151,7 @@ mod tests {
         let s = script(vec![answer(412, &[], REFUSED)]);
         let e = put_create(&s, b"mine").unwrap_err();
         assert!(e.kind == ErrorKind::PreconditionFailed && !e.outcome_unknown);
-        assert_eq!(s.seen.lock().unwrap().len(), 1);
+        assert_eq!(s.sent().len(), 1);
     }
 
     #[test]
@@ -209,7 +166,7 @@ mod tests {
         ]);
         let got = futures::executor::block_on(store(&s, quirky.clone()).get("bucket", "k", Some(ByteRange::Suffix(3)))).unwrap();
         assert_eq!(&got.data[..], b"789");
-        let ranges: Vec<_> = s.seen.lock().unwrap().iter().map(|(m, _, r)| (*m, r.clone())).collect();
+        let ranges: Vec<_> = s.sent().iter().map(|r| r.method).zip(s.header("range")).collect();
         assert_eq!(ranges, [(Method::Head, None), (Method::Get, Some("bytes=7-9".into()))]);
         // A 500 on HEAD is checked against the listing: absent there, it is NotFound.
         let listing =
@@ -229,7 +186,7 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Service);
         let s = script(vec![answer(206, &[("content-range", "bytes 7-9/10"), ("content-length", "3")], "789")]);
         futures::executor::block_on(store(&s, config()).get("bucket", "k", Some(ByteRange::Suffix(3)))).unwrap();
-        assert_eq!(s.seen.lock().unwrap()[0].2.as_deref(), Some("bytes=-3"));
+        assert_eq!(s.header("range")[0].as_deref(), Some("bytes=-3"));
     }
 
     /// A clock the test moves forward.
@@ -244,7 +201,7 @@ mod tests {
     fn container_answer(id: &str, expires: &str) -> Result<Response> {
         let body =
             format!(r#"{{"AccessKeyId":"{id}","SecretAccessKey":"secret-{id}","Token":"token-{id}","Expiration":"{expires}"}}"#);
-        answer(200, &[("content-type", "application/json")], &body)
+        answer(200, &[("content-type", "application/json")], body)
     }
 
     #[test]
@@ -274,16 +231,15 @@ mod tests {
         *clock.0.lock().unwrap() = t0 + chrono::TimeDelta::minutes(57);
         head().unwrap();
         head().unwrap();
-        let methods: Vec<_> = s.seen.lock().unwrap().iter().map(|(m, ..)| *m).collect();
+        let methods: Vec<_> = s.sent().iter().map(|r| r.method).collect();
         use Method::{Get, Head};
         assert_eq!(methods, [Get, Head, Head, Get, Head, Head, Get, Head]);
-        let auth = s.auth.lock().unwrap();
+        let auth: Vec<String> = s.header("authorization").into_iter().map(Option::unwrap_or_default).collect();
         let key_of = |i: usize| auth[i].split("Credential=").nth(1).map(|c| c.split('/').next().unwrap().to_string());
         assert_eq!([key_of(1), key_of(2), key_of(4), key_of(5), key_of(7)].map(Option::unwrap), ["A", "A", "B", "B", "C"]);
         assert_eq!(auth[0], "", "the token request itself is not signed");
         assert_eq!(store.stats().credential_fetches.load(std::sync::atomic::Ordering::Relaxed), 3);
         // An expired token refused again after the refresh is the caller's error, not a loop.
-        drop(auth);
         let s = script(vec![
             container_answer("D", "2023-11-15T23:13:20Z"),
             answer(403, &[], expired),
@@ -297,6 +253,6 @@ mod tests {
         let store = S3Store::with_credentials(config(), cache, s.clone(), clock);
         let e = futures::executor::block_on(store.head("bucket", "k")).unwrap_err();
         assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::PermissionDenied, Some("ExpiredToken")));
-        assert_eq!(s.seen.lock().unwrap().len(), 4);
+        assert_eq!(s.sent().len(), 4);
     }
 }

@@ -19,6 +19,9 @@ pub mod native;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
 
+#[cfg(test)]
+pub(crate) mod script;
+
 /// The transport a platform uses unless told otherwise: reqwest on native, fetch on wasm32.
 #[cfg(feature = "native")]
 pub type DefaultTransport = native::ReqwestTransport;

@@ -39,23 +39,11 @@ impl GcsConfig {
 
     /// An emulator or proxy at `endpoint_url` (`http://127.0.0.1:9023`).
     pub fn custom(endpoint_url: &str) -> Result<GcsConfig> {
-        let bad = |why: &str| Error::invalid_input(format!("GCS endpoint {endpoint_url:?}: {why}"));
-        let url = url::Url::parse(endpoint_url).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(bad("scheme must be http or https"));
-        }
-        if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-            return Err(bad("must not carry credentials or a query"));
-        }
-        let host = url.host_str().ok_or_else(|| bad("no host"))?;
-        let host = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.to_string(),
-        };
+        let e = crate::core::http::Endpoint::parse(endpoint_url, "GCS endpoint")?;
         Ok(GcsConfig {
-            scheme: url.scheme().into(),
-            host,
-            base_path: url.path().trim_end_matches('/').to_string(),
+            scheme: e.scheme,
+            host: e.host,
+            base_path: e.base_path,
             project: None,
             user_project: None,
             quirks: Quirks::default(),

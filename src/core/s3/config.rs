@@ -56,25 +56,13 @@ impl S3Config {
 
     /// An S3-compatible endpoint (MinIO, R2, a local server), path style.
     pub fn custom(endpoint_url: &str, region: &str) -> Result<S3Config> {
-        let bad = |why: &str| Error::invalid_input(format!("S3 endpoint {endpoint_url:?}: {why}"));
-        let url = url::Url::parse(endpoint_url).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(bad("scheme must be http or https"));
-        }
-        if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
-            return Err(bad("must not carry credentials or a query"));
-        }
-        let host = url.host_str().ok_or_else(|| bad("no host"))?;
-        let host = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.to_string(),
-        };
+        let e = crate::core::http::Endpoint::parse(endpoint_url, "S3 endpoint")?;
         Ok(S3Config {
-            scheme: url.scheme().into(),
-            host,
+            scheme: e.scheme,
+            host: e.host,
             region: region.into(),
             path_style: true,
-            base_path: url.path().trim_end_matches('/').to_string(),
+            base_path: e.base_path,
             url_encoded_listing: true,
             checksums: true,
             requester_pays: false,
