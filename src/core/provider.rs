@@ -9,7 +9,9 @@ use bytes::Bytes;
 
 use super::error::{Error, Result};
 use super::http::{Method, Request, Response};
-use super::types::{BucketInfo, ByteRange, Capabilities, ChunkAck, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions};
+use super::types::{
+    BucketInfo, ByteRange, Capabilities, ChunkAck, Copied, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions,
+};
 
 /// One request and the parser of its successful answer. The parser may run more than once
 /// (a retryable error inside a 200 is retried), so it is `Fn`.
@@ -112,7 +114,10 @@ pub trait Provider: Send + Sync + 'static {
     /// answer was lost, then refused by its own first attempt, was in fact carried out.
     fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool;
 
-    fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<Call<()>>;
+    /// One call of a server-side copy; `token` is what the previous call answered with
+    /// [`Copied::Again`] (`None` the first time). The driver calls until [`Copied::Done`].
+    fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str, token: Option<&str>)
+    -> Result<Call<Copied>>;
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>>;
 
     fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<Call<String>>;

@@ -131,6 +131,14 @@ pub struct ChunkAck {
     pub object: Option<ObjectMeta>,
 }
 
+/// Where a server-side copy stands after one call: done, or to be called again with this
+/// token (a GCS rewrite of a large or cross-location object takes several calls).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Copied {
+    Done,
+    Again(String),
+}
+
 /// One key a batch delete could not remove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeleteFailure {

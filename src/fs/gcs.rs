@@ -146,4 +146,23 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
         assert!(seen(&s).iter().all(|(_, url, ..)| url.starts_with("http://127.0.0.1:9/")));
     }
+
+    #[test]
+    fn an_unfinished_rewrite_is_continued_with_its_token_until_done() {
+        let s = Script::new(vec![
+            // cp asks first whether the source is a file.
+            answer(200, &[], object("big", b"stands for 3 GB")),
+            answer(200, &[], r#"{"done":false,"rewriteToken":"t1","totalBytesRewritten":"1073741824"}"#),
+            answer(200, &[], r#"{"done":false,"rewriteToken":"t2","totalBytesRewritten":"2147483648"}"#),
+            answer(200, &[], r#"{"done":true,"resource":{"name":"copy","size":"3000000000","generation":"7"}}"#),
+        ]);
+        futures::executor::block_on(fs(&s).cp("bkt/big", "bkt/copy", false)).unwrap();
+        let urls: Vec<String> = seen(&s)
+            .into_iter()
+            .filter(|(m, ..)| *m == Method::Post)
+            .map(|(m, url, ..)| format!("{} {url}", m.as_str()))
+            .collect();
+        let rewrite = "POST http://127.0.0.1:9/storage/v1/b/bkt/o/big/rewriteTo/b/bkt/o/copy";
+        assert_eq!(urls, [rewrite.to_string(), format!("{rewrite}?rewriteToken=t1"), format!("{rewrite}?rewriteToken=t2")]);
+    }
 }

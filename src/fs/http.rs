@@ -20,7 +20,10 @@ use crate::core::http::Method;
 use crate::core::provider::{Call, Provider};
 use crate::core::read::ResumableRead;
 use crate::core::retry::{self, Decision, RetryPolicy};
-use crate::core::types::{BucketInfo, ByteRange, ChunkAck, ListPage, ListRequest, ObjectMeta, PutOptions};
+use crate::core::types::{BucketInfo, ByteRange, ChunkAck, Copied, ListPage, ListRequest, ObjectMeta, PutOptions};
+
+/// Calls one server-side copy may take (a GCS rewrite continues with its token).
+const MAX_COPY_CALLS: usize = 10_000;
 use crate::transport::{BodyStream, Clock, Random, Transport, XorShift};
 
 /// Requests sent and retries taken, shared by the clones of a store.
@@ -397,7 +400,16 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
     async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<()> {
         let copy = async {
             self.check_key(dst_key)?;
-            self.call(self.inner.provider.copy(src_bucket, src_key, dst_bucket, dst_key)?).await
+            let p = &self.inner.provider;
+            let mut token = None;
+            // GCS rewrites about 1 GiB a call; this many calls is far beyond any object.
+            for _ in 0..MAX_COPY_CALLS {
+                match self.call(p.copy(src_bucket, src_key, dst_bucket, dst_key, token.as_deref())?).await? {
+                    Copied::Done => return Ok(()),
+                    Copied::Again(t) => token = Some(t),
+                }
+            }
+            Err(Error::invalid_response(format!("the copy was not finished after {MAX_COPY_CALLS} calls")))
         };
         copy.await.map_err(|e| e.at(dst_bucket, dst_key).context(format!("copying {src_bucket}/{src_key}")))
     }

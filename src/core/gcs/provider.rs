@@ -9,7 +9,7 @@ use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, Response};
 use crate::core::provider::{Call, Provider, Quirks};
 use crate::core::types::{
-    BucketInfo, ByteRange, Capabilities, ChunkAck, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions,
+    BucketInfo, ByteRange, Capabilities, ChunkAck, Copied, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions,
 };
 use crate::core::upload::UploadModel;
 
@@ -90,8 +90,15 @@ impl Provider for GcsConfig {
         false
     }
 
-    fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<Call<()>> {
-        Ok(Call::new(rq::rewrite_object(self, src_bucket, src_key, dst_bucket, dst_key)?, rs::parse_rewrite))
+    fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+        token: Option<&str>,
+    ) -> Result<Call<Copied>> {
+        Ok(Call::new(rq::rewrite_object(self, src_bucket, src_key, dst_bucket, dst_key, token)?, rs::parse_rewrite))
     }
 
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>> {

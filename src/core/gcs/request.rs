@@ -141,11 +141,23 @@ pub fn insert_media(cfg: &GcsConfig, bucket: &str, key: &str, body: Bytes, opts:
     Ok(with_condition(req, cond))
 }
 
-/// objects.rewrite of one object onto another (one call; the answer says whether it is done).
-pub fn rewrite_object(cfg: &GcsConfig, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<Request> {
+/// One call of objects.rewrite of one object onto another; `token` continues a rewrite the
+/// previous call left unfinished (its `rewriteToken`).
+pub fn rewrite_object(
+    cfg: &GcsConfig,
+    src_bucket: &str,
+    src_key: &str,
+    dst_bucket: &str,
+    dst_key: &str,
+    token: Option<&str>,
+) -> Result<Request> {
     let dst = GcsConfig::object_path(dst_bucket, dst_key)?;
     let path = format!("{}/rewriteTo{dst}", GcsConfig::object_path(src_bucket, src_key)?);
-    Ok(cfg.billed(Method::Post, &path).header("Content-Length", "0"))
+    let mut req = cfg.billed(Method::Post, &path).header("Content-Length", "0");
+    if let Some(t) = token {
+        req = req.query_param("rewriteToken", t);
+    }
+    Ok(req)
 }
 
 pub fn delete_object(cfg: &GcsConfig, bucket: &str, key: &str) -> Result<Request> {
@@ -289,8 +301,10 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::InvalidInput);
         let both = PutOptions { if_none_match_any: true, if_match: Some("1".into()), ..Default::default() };
         assert!(write_condition(&both).is_err());
-        let r = rewrite_object(&cfg(), "src", "a/../b", "dst", "c d").unwrap();
+        let r = rewrite_object(&cfg(), "src", "a/../b", "dst", "c d", None).unwrap();
         assert_eq!(r.url(), "http://127.0.0.1:9023/storage/v1/b/src/o/a%2F..%2Fb/rewriteTo/b/dst/o/c%20d");
+        let r = rewrite_object(&cfg(), "src", "k", "dst", "k", Some("tok/en=")).unwrap();
+        assert!(r.url().ends_with("/rewriteTo/b/dst/o/k?rewriteToken=tok%2Fen%3D"), "{}", r.url());
         assert_eq!(r.method, Method::Post);
         let r = delete_object(&GcsConfig { user_project: Some("p".into()), ..cfg() }, "bkt", "k").unwrap();
         assert_eq!((r.method, r.url().as_str()), (Method::Delete, "http://127.0.0.1:9023/storage/v1/b/bkt/o/k?userProject=p"));

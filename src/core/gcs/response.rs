@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::{ContentRange, Response};
-use crate::core::types::{BucketInfo, ChunkAck, DeleteFailure, ListPage, ObjectMeta};
+use crate::core::types::{BucketInfo, ChunkAck, Copied, DeleteFailure, ListPage, ObjectMeta};
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::invalid_response(msg)
@@ -227,15 +227,16 @@ pub fn parse_insert(key: &str, data: &[u8], resp: &Response) -> Result<ObjectMet
     Ok(obj.meta)
 }
 
-/// objects.rewrite: done in this one call, or an error (a large or cross-location rewrite
-/// needs more calls with the `rewriteToken`, which the driver cannot yet make).
-pub fn parse_rewrite(resp: &Response) -> Result<()> {
+/// objects.rewrite: done, or (a large or cross-location object) to be called again with the
+/// `rewriteToken`.
+pub fn parse_rewrite(resp: &Response) -> Result<Copied> {
     let v = json(resp)?;
     match v.get("done").and_then(Value::as_bool) {
-        Some(true) => Ok(()),
-        Some(false) => Err(Error::not_supported(
-            "GCS did not finish the copy in one rewrite call; multi-call rewrites are not supported yet",
-        )),
+        Some(true) => Ok(Copied::Done),
+        Some(false) => match v.get("rewriteToken").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            Some(t) => Ok(Copied::Again(t.to_string())),
+            None => Err(invalid("an unfinished rewrite answer without `rewriteToken`")),
+        },
         None => Err(invalid("rewrite answer without `done`")),
     }
 }
@@ -454,11 +455,9 @@ mod tests {
 
     #[test]
     fn rewrites() {
-        assert!(parse_rewrite(&resp(200, &[], r#"{"done":true,"resource":{}}"#)).is_ok());
-        assert_eq!(
-            parse_rewrite(&resp(200, &[], r#"{"done":false,"rewriteToken":"t"}"#)).unwrap_err().kind,
-            ErrorKind::NotSupported
-        );
+        assert_eq!(parse_rewrite(&resp(200, &[], r#"{"done":true,"resource":{}}"#)).unwrap(), Copied::Done);
+        assert_eq!(parse_rewrite(&resp(200, &[], r#"{"done":false,"rewriteToken":"t"}"#)).unwrap(), Copied::Again("t".into()));
+        assert_eq!(parse_rewrite(&resp(200, &[], r#"{"done":false}"#)).unwrap_err().kind, ErrorKind::InvalidResponse);
         assert_eq!(parse_rewrite(&resp(200, &[], "{}")).unwrap_err().kind, ErrorKind::InvalidResponse);
     }
 

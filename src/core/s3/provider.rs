@@ -9,7 +9,9 @@ use crate::core::error::{Error, Result};
 use crate::core::etag::md5_hex;
 use crate::core::http::{Method, Request, Response};
 use crate::core::provider::{Call, Provider, Quirks};
-use crate::core::types::{BucketInfo, ByteRange, Capabilities, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions};
+use crate::core::types::{
+    BucketInfo, ByteRange, Capabilities, Copied, DeleteFailure, ListPage, ListRequest, ObjectMeta, PutOptions,
+};
 
 impl Provider for S3Config {
     fn protocol(&self) -> &'static str {
@@ -77,8 +79,17 @@ impl Provider for S3Config {
         meta.size == data.len() as u64 && meta.etag.as_deref() == Some(&md5_hex(data))
     }
 
-    fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<Call<()>> {
-        Ok(Call::new(rq::copy_object(self, src_bucket, src_key, dst_bucket, dst_key)?, rs::parse_copy_object))
+    fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+        _token: Option<&str>,
+    ) -> Result<Call<Copied>> {
+        // CopyObject is one call (up to 5 GB).
+        let req = rq::copy_object(self, src_bucket, src_key, dst_bucket, dst_key)?;
+        Ok(Call::new(req, |r| rs::parse_copy_object(r).map(|()| Copied::Done)))
     }
 
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>> {
