@@ -751,70 +751,29 @@ mod tests {
         });
     }
 
-    /// Fails every `n`th chunk after storing half of it (a reset mid-body): the writer must
-    /// ask the session what it kept and go on from there.
-    #[derive(Clone)]
-    struct Flaky(MemoryStore, Arc<Mutex<u32>>);
+    /// A memory store behind a rough network: every second resumable chunk breaks off after
+    /// half of it reached the session (the writer must ask what was kept and go on from there),
+    /// and parts take a few polls, later ones fewer, as they finish out of order on a real
+    /// network. It counts chunk calls, and parts out at once (now, times a part started with
+    /// none out, most).
+    #[derive(Clone, Default)]
+    struct Rough {
+        mem: MemoryStore,
+        chunks: Arc<Mutex<u32>>,
+        parts: Arc<Mutex<(usize, usize, usize)>>,
+    }
+
+    impl Rough {
+        fn new(mem: MemoryStore) -> Rough {
+            Rough { mem, ..Rough::default() }
+        }
+    }
 
     macro_rules! forward {
         ($($name:ident($($a:ident: $t:ty),*) -> $r:ty;)*) => {
-            $(async fn $name(&self, $($a: $t),*) -> Result<$r> { self.0.$name($($a),*).await })*
+            $(async fn $name(&self, $($a: $t),*) -> Result<$r> { self.mem.$name($($a),*).await })*
         };
     }
-
-    impl Store for Flaky {
-        fn protocol(&self) -> &'static str {
-            "flaky"
-        }
-        fn capabilities(&self) -> crate::fs::Capabilities {
-            self.0.capabilities()
-        }
-        forward! {
-            list_buckets() -> Vec<crate::core::types::BucketInfo>;
-            create_bucket(bucket: &str) -> ();
-            delete_bucket(bucket: &str) -> ();
-            bucket_exists(bucket: &str) -> bool;
-            list_page(bucket: &str, req: &crate::core::types::ListRequest) -> crate::core::types::ListPage;
-            head(bucket: &str, key: &str) -> ObjectMeta;
-            get(bucket: &str, key: &str, range: Option<ByteRange>) -> crate::fs::GetResult;
-            put(bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> ObjectMeta;
-            copy(a: &str, b: &str, c: &str, d: &str) -> ();
-            delete_batch(bucket: &str, keys: &[String]) -> Vec<crate::fs::DeleteFailure>;
-            create_multipart(bucket: &str, key: &str, opts: &PutOptions) -> String;
-            upload_part(bucket: &str, key: &str, id: &str, n: u32, data: Bytes) -> String;
-            complete_multipart(bucket: &str, key: &str, id: &str, parts: &[(u32, String)], opts: &PutOptions) -> ObjectMeta;
-            abort_multipart(bucket: &str, key: &str, id: &str) -> ();
-            query_offset(bucket: &str, key: &str, id: &str) -> ChunkAck;
-            presign(m: crate::core::http::Method, bucket: &str, key: &str, e: std::time::Duration) -> crate::fs::store::Presigned;
-        }
-        async fn upload_chunk(
-            &self,
-            bucket: &str,
-            key: &str,
-            id: &str,
-            offset: u64,
-            data: Bytes,
-            last: bool,
-        ) -> Result<ChunkAck> {
-            let n = {
-                let mut calls = self.1.lock().unwrap();
-                *calls += 1;
-                *calls
-            };
-            if n % 2 == 0 && data.len() >= 16 {
-                // Half of it (aligned) reached the session, then the connection broke.
-                let half = data.len() / 16 * 8;
-                self.0.upload_chunk(bucket, key, id, offset, data.slice(..half), false).await?;
-                return Err(Error::new(ErrorKind::Io, "connection reset").retryable(true));
-            }
-            self.0.upload_chunk(bucket, key, id, offset, data, last).await
-        }
-    }
-
-    /// Parts that take a few polls to finish, counting how many are out at once and how often
-    /// a part starts with none out (the pipeline ran dry).
-    #[derive(Clone, Default)]
-    struct Slow(MemoryStore, Arc<Mutex<(usize, usize, usize)>>);
 
     /// Pending `n` times (waking itself), then ready.
     struct Polls(u32);
@@ -831,12 +790,12 @@ mod tests {
         }
     }
 
-    impl Store for Slow {
+    impl Store for Rough {
         fn protocol(&self) -> &'static str {
-            "slow"
+            "rough"
         }
         fn capabilities(&self) -> crate::fs::Capabilities {
-            self.0.capabilities()
+            self.mem.capabilities()
         }
         forward! {
             list_buckets() -> Vec<crate::core::types::BucketInfo>;
@@ -852,11 +811,12 @@ mod tests {
             create_multipart(bucket: &str, key: &str, opts: &PutOptions) -> String;
             complete_multipart(bucket: &str, key: &str, id: &str, parts: &[(u32, String)], opts: &PutOptions) -> ObjectMeta;
             abort_multipart(bucket: &str, key: &str, id: &str) -> ();
+            query_offset(bucket: &str, key: &str, id: &str) -> ChunkAck;
             presign(m: crate::core::http::Method, bucket: &str, key: &str, e: std::time::Duration) -> crate::fs::store::Presigned;
         }
         async fn upload_part(&self, bucket: &str, key: &str, id: &str, n: u32, data: Bytes) -> Result<String> {
             {
-                let mut c = self.1.lock().unwrap();
+                let mut c = self.parts.lock().unwrap();
                 if c.0 == 0 && n > 1 {
                     c.1 += 1;
                 }
@@ -866,15 +826,37 @@ mod tests {
             // Later parts finish sooner, as on a real network: the writer must not wait for
             // the slowest part of a "round" before sending the next.
             Polls(3 + 40 / n).await;
-            self.1.lock().unwrap().0 -= 1;
-            self.0.upload_part(bucket, key, id, n, data).await
+            self.parts.lock().unwrap().0 -= 1;
+            self.mem.upload_part(bucket, key, id, n, data).await
+        }
+        async fn upload_chunk(
+            &self,
+            bucket: &str,
+            key: &str,
+            id: &str,
+            offset: u64,
+            data: Bytes,
+            last: bool,
+        ) -> Result<ChunkAck> {
+            let n = {
+                let mut calls = self.chunks.lock().unwrap();
+                *calls += 1;
+                *calls
+            };
+            if n % 2 == 0 && data.len() >= 16 {
+                // Half of it (aligned) reached the session, then the connection broke.
+                let half = data.len() / 16 * 8;
+                self.mem.upload_chunk(bucket, key, id, offset, data.slice(..half), false).await?;
+                return Err(Error::new(ErrorKind::Io, "connection reset").retryable(true));
+            }
+            self.mem.upload_chunk(bucket, key, id, offset, data, last).await
         }
     }
 
     #[test]
     fn parts_stay_in_flight_across_writes() {
         block(async {
-            let s = Slow(MemoryStore::with_min_part_size(8), Arc::default());
+            let s = Rough::new(MemoryStore::with_min_part_size(8));
             s.create_bucket("b").await.unwrap();
             let mut w =
                 FileWriter::create(s.clone(), "b".into(), "k".into(), PutOptions::default(), cfg(), AbortQueue::default())
@@ -885,12 +867,12 @@ mod tests {
             }
             w.close().await.unwrap();
             assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], &body[..]);
-            let (now, dry, most) = *s.1.lock().unwrap();
+            let (now, dry, most) = *s.parts.lock().unwrap();
             assert_eq!(now, 0);
             assert_eq!(most, 3, "as many parts out as the concurrency allows");
             assert_eq!(dry, 0, "the pipeline never ran dry between writes");
             // The same through write_bytes.
-            *s.1.lock().unwrap() = (0, 0, 0);
+            *s.parts.lock().unwrap() = (0, 0, 0);
             let mut w =
                 FileWriter::create(s.clone(), "b".into(), "k2".into(), PutOptions::default(), cfg(), AbortQueue::default())
                     .unwrap();
@@ -899,7 +881,7 @@ mod tests {
             }
             w.close_meta().await.unwrap();
             assert_eq!(&s.get("b", "k2", None).await.unwrap().data[..], &body[..]);
-            assert_eq!(*s.1.lock().unwrap(), (0, 0, 3));
+            assert_eq!(*s.parts.lock().unwrap(), (0, 0, 3));
         });
     }
 
@@ -907,7 +889,7 @@ mod tests {
     fn a_resumable_upload_resumes_from_the_committed_offset_after_a_broken_chunk() {
         block(async {
             let model = UploadModel::Resumable { align: 8 };
-            let s = Flaky(MemoryStore::with_upload_model(model), Arc::default());
+            let s = Rough::new(MemoryStore::with_upload_model(model));
             s.create_bucket("b").await.unwrap();
             let cfg = UploadConfig { part_size: 32, model, concurrency: 1 };
             let mut w =
@@ -916,8 +898,8 @@ mod tests {
             w.write_all(&body).await.unwrap();
             w.close().await.unwrap();
             assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], &body[..], "every byte once, in order");
-            assert!(*s.1.lock().unwrap() > 7, "chunks were broken and resumed, not restarted");
-            assert!(s.0.open_uploads("b").is_empty());
+            assert!(*s.chunks.lock().unwrap() > 7, "chunks were broken and resumed, not restarted");
+            assert!(s.mem.open_uploads("b").is_empty());
         });
     }
 
