@@ -151,6 +151,15 @@ fn entry(e: &Entry) -> JsValue {
         ("size", JsValue::from_f64(e.size as f64)),
         ("etag", meta.and_then(|m| m.etag.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
         ("lastModified", meta.and_then(|m| m.last_modified).map_or(JsValue::NULL, |t| JsValue::from_str(&t.to_rfc3339()))),
+        ("contentType", meta.and_then(|m| m.content_type.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
+        ("storageClass", meta.and_then(|m| m.storage_class.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
+        ("metadata", {
+            let md = js_sys::Object::new();
+            for (k, v) in meta.map(|m| m.metadata.as_slice()).unwrap_or_default() {
+                let _ = Reflect::set(&md, &JsValue::from_str(k), &JsValue::from_str(v));
+            }
+            md.into()
+        }),
     ])
     .into()
 }
@@ -203,6 +212,13 @@ export interface Entry {
   etag: string | null;
   /** RFC 3339. */
   lastModified: string | null;
+  /** As the server reports it (HEAD/info; listings of S3 carry none). */
+  contentType: string | null;
+  /** e.g. "STANDARD", "GLACIER"; from listings, or a HEAD where the server sends it. */
+  storageClass: string | null;
+  /** User metadata (`x-amz-meta-*`), names lower-cased; filled by info(), empty in listings.
+   * In a browser, only the names the bucket's CORS rule exposes are visible. */
+  metadata: Record<string, string>;
 }
 
 /** Options of `presign`. */

@@ -21,7 +21,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use percent_encoding::percent_decode_str;
 
 pub use crate::core::creds::{
@@ -160,9 +160,12 @@ impl Authorizer {
         if expires.is_zero() {
             return Err(Error::invalid_input("a presigned URL must live at least a second"));
         }
+        // Every scheme writes its times in whole seconds: the URL ends `expires` after the second
+        // it was signed in.
+        let signed_at = now.trunc_subsecs(0);
         let mut until = TimeDelta::from_std(expires)
             .ok()
-            .and_then(|d| now.checked_add_signed(d))
+            .and_then(|d| signed_at.checked_add_signed(d))
             .ok_or_else(|| Error::invalid_input("presigned URL expiry is out of range"))?;
         match (&self.scheme, creds) {
             (_, Credentials::Anonymous | Credentials::Bearer(_)) | (Scheme::None, _) => {
@@ -414,6 +417,10 @@ mod tests {
         assert!(p.url.contains("X-Amz-Security-Token=SESSIONTOKEN") && p.url.contains("&X-Amz-Signature="));
         assert!(p.headers.is_empty(), "{p:?}");
         assert_eq!(p.expires, now() + TimeDelta::hours(1));
+        // Signed at 10:00:00.750 the URL says X-Amz-Date=…T100000Z: it ends at 11:00:00 sharp.
+        let late = s3().presign(get("h", "/k"), &aws(), now() + TimeDelta::milliseconds(750), Duration::from_secs(3600)).unwrap();
+        assert!(late.url.contains("X-Amz-Date=20240501T100000Z"), "{}", late.url);
+        assert_eq!(late.expires, now() + TimeDelta::hours(1));
         let put = Request::new(Method::Put, "https", "b.s3.amazonaws.com", "/k").header("Content-Type", "text/plain");
         let p = s3().presign(put, &aws(), now(), Duration::from_secs(60)).unwrap();
         assert_eq!(p.headers, vec![("Content-Type".to_string(), "text/plain".to_string())]);

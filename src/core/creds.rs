@@ -274,6 +274,13 @@ impl CredentialCache {
         *self.state() = State::default();
     }
 
+    /// When `c` (as this cache handed it out) stops working, if the source said: a presigned URL
+    /// signed with it dies then too, whatever its own expiry. `None` for fixed credentials.
+    pub fn expiry_of(&self, c: &Arc<Credentials>) -> Option<DateTime<Utc>> {
+        let st = self.state();
+        st.current.as_ref().filter(|(cur, _)| Arc::ptr_eq(cur, c)).and_then(|(_, e)| *e)
+    }
+
     /// Whether this cache fetches credentials (built by [`refreshing`](Self::refreshing)): only
     /// then is an expired-token answer worth [`invalidate`](Self::invalidate) and a retry.
     pub fn is_refreshing(&self) -> bool {

@@ -14,6 +14,9 @@ pub struct ObjectMeta {
     pub storage_class: Option<String>,
     pub content_type: Option<String>,
     pub version: Option<String>,
+    /// User metadata (S3 `x-amz-meta-*`, GCS `metadata`, Azure `x-ms-meta-*`), names lower-cased,
+    /// sorted by name. Only a HEAD or GET fills it: listings do not carry it.
+    pub metadata: Vec<(String, String)>,
 }
 
 impl ObjectMeta {
@@ -26,6 +29,7 @@ impl ObjectMeta {
             storage_class: None,
             content_type: None,
             version: None,
+            metadata: Vec::new(),
         }
     }
 }

@@ -333,7 +333,12 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         }
         let req = self.inner.provider.presign_request(method, bucket, key)?;
         let creds = self.credentials().await?;
-        self.inner.auth.presign(req, &creds, self.now(), expires)
+        let mut p = self.inner.auth.presign(req, &creds, self.now(), expires)?;
+        // A URL signed with temporary credentials stops working when they expire.
+        if let Some(until) = self.inner.credentials.expiry_of(&creds) {
+            p.expires = p.expires.min(until);
+        }
+        Ok(p)
     }
 }
 

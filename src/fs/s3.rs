@@ -205,6 +205,29 @@ mod tests {
     }
 
     #[test]
+    fn a_presigned_url_ends_no_later_than_the_credentials_that_signed_it() {
+        use crate::core::auth::{AwsContainerCredentials, CredentialCache};
+        let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(); // 2023-11-14T22:13:20Z
+        let cache = CredentialCache::refreshing(
+            Box::new(AwsContainerCredentials::full("http://127.0.0.1:9/creds", None).unwrap()),
+            Duration::from_secs(300),
+        );
+        let s = script(vec![container_answer("A", "2023-11-14T22:43:20Z")]); // valid 30 minutes
+        let refreshing = S3Store::with_credentials(config(), cache, s.clone(), Arc::new(FixedClock(t0)));
+        let long =
+            futures::executor::block_on(refreshing.presign(Method::Get, "bucket", "k", Duration::from_secs(3600))).unwrap();
+        assert_eq!(long.expires, t0 + chrono::TimeDelta::minutes(30), "clamped to the credentials' expiry");
+        assert!(long.url.contains("X-Amz-Expires=3600"), "the URL itself asks for what was requested: {}", long.url);
+        let short =
+            futures::executor::block_on(refreshing.presign(Method::Get, "bucket", "k", Duration::from_secs(600))).unwrap();
+        assert_eq!(short.expires, t0 + chrono::TimeDelta::minutes(10));
+        // Fixed keys have no expiry of their own.
+        let fixed = store(&script(vec![]), config());
+        let p = futures::executor::block_on(fixed.presign(Method::Get, "bucket", "k", Duration::from_secs(3600))).unwrap();
+        assert_eq!(p.expires, t0 + chrono::TimeDelta::hours(1));
+    }
+
+    #[test]
     fn credentials_are_fetched_through_the_transport_refreshed_before_expiry_and_after_expired_token() {
         use crate::core::auth::{AwsContainerCredentials, CredentialCache};
         let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(); // 2023-11-14T22:13:20Z

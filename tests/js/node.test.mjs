@@ -153,6 +153,16 @@ async function suite(server) {
     await assert.rejects(anon.ls(bucket), (e) => e.kind === 'PermissionDenied');
   }
 
+  // info() from a HEAD carries the content type and the user metadata (moto takes an unsigned
+  // PUT with x-amz-meta-*; the package's put sets none).
+  if (server === 'MOTO') {
+    const put = await fetch(`${opts.endpoint_url}/${p('meta.txt')}`, { method: 'PUT', headers: { 'content-type': 'text/csv', 'x-amz-meta-owner': 'ada <lovelace>', 'x-amz-meta-Case': 'Kept' }, body: 'm' });
+    assert.equal(put.status, 200);
+    const e = await fs.info(p('meta.txt'));
+    assert.deepEqual([e.contentType, e.metadata], ['text/csv', { case: 'Kept', owner: 'ada <lovelace>' }]);
+    assert.deepEqual((await fs.ls(bucket)).find((x) => x.name === p('meta.txt')).metadata, {}, 'listings carry no metadata');
+  }
+
   // Typed errors.
   await assert.rejects(fs.cat(p('missing'), null, null), (e) => e.kind === 'NotFound' && e.name === 'PailfsError');
   await assert.rejects(fs.info(`${bucket}-none/x`), (e) => e.kind === 'NotFound');

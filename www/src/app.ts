@@ -3,6 +3,7 @@
 // textContent / createTextNode / input.value, never as HTML.
 import init, { PailFs } from '../../pkg/web/pailfs.js';
 import type { Entry, PailfsError } from '../../pkg/web/pailfs.js';
+import { footerLength, parseFooter, type ParquetSummary } from './parquet.js';
 
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers (text only).
@@ -57,7 +58,7 @@ let fs: PailFs | null = null;
 let conn: Conn | null = null;
 let prefix = ''; // '' or 'a/b/'
 
-interface Row { name: string; dir: boolean; size: number; etag: string | null; modified: string | null; }
+interface Row { name: string; dir: boolean; size: number; etag: string | null; modified: string | null; storageClass: string | null; }
 // A key "x" and a folder "x/" can both exist: selection is by this id.
 const rid = (r: Row) => (r.dir ? `${r.name}/` : r.name);
 let rows: Row[] = [];            // everything loaded for this folder, in server order
@@ -372,7 +373,7 @@ async function loadMore(gen = generation): Promise<void> {
         const name = e.name.slice(cut).replace(/\/$/, '');
         if (name === '') continue; // the folder's own marker object
         if (serverPrefix && !name.startsWith(serverPrefix)) continue;
-        rows.push({ name, dir: e.type === 'directory', size: e.size, etag: e.etag, modified: e.lastModified });
+        rows.push({ name, dir: e.type === 'directory', size: e.size, etag: e.etag, modified: e.lastModified, storageClass: e.storageClass });
         added++;
       }
       if (added > 0 || !serverPrefix) break;
@@ -576,23 +577,37 @@ function showSide(row: Row | null): void {
   }
   const dl = el('dl', { id: 'info-fields' });
   const put = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', { 'data-field': k }, v));
-  put('Size', `${fmtSize(row.size)} (${row.size} bytes)`);
-  put('ETag', row.etag ?? '—');
-  put('Last modified', row.modified ?? '—');
+  const fields = (e: Entry | null) => {
+    dl.replaceChildren();
+    const size = e?.size ?? row.size;
+    put('Size', `${fmtSize(size)} (${size} bytes)`);
+    // (A HEAD whose ETag the bucket's CORS does not expose reads as null: keep the listing's.)
+    put('ETag', e?.etag ?? row.etag ?? '—');
+    put('Last modified', e?.lastModified ?? row.modified ?? '—');
+    put('Content type', e ? e.contentType ?? '—' : '…');
+    // S3 names the class in listings; a HEAD names it only when it is not STANDARD.
+    put('Storage class', e?.storageClass ?? row.storageClass ?? (e ? 'STANDARD' : '…'));
+    const meta = e ? Object.entries(e.metadata) : [];
+    if (!e) put('Metadata', '…');
+    else if (!meta.length) put('Metadata', 'none (or none the bucket\'s CORS rule exposes)');
+    else for (const [k, v] of meta) put(`Metadata: ${k}`, v);
+  };
+  fields(null);
   info.append(dl);
   const pv = el('button', { type: 'button', id: 'preview-btn' }, 'Preview');
   pv.addEventListener('click', () => void preview(row));
   info.append(pv);
-  // Refresh from a HEAD: the listing may be older than the object.
+  // Refresh from a HEAD: the listing may be older than the object, and only a HEAD carries
+  // the content type and user metadata.
   const path = fullPath(row.name);
   fs?.info(path).then((e) => {
     if (!document.contains(dl) || !e) return;
-    dl.replaceChildren();
-    put('Size', `${fmtSize(e.size)} (${e.size} bytes)`);
-    // (A HEAD whose ETag the bucket's CORS does not expose reads as null: keep the listing's.)
-    put('ETag', e.etag ?? row.etag ?? '—');
-    put('Last modified', e.lastModified ?? row.modified ?? '—');
-  }).catch(() => { /* the listing's values stay */ });
+    fields(e);
+  }).catch((err: unknown) => {
+    // The listing's values stay; say why the rest is missing.
+    if (!document.contains(dl)) return;
+    for (const dd of dl.querySelectorAll('dd')) if (dd.textContent === '…') dd.textContent = `unknown (HEAD failed: ${(err as PailfsError)?.kind ?? err})`;
+  });
 }
 
 const PREVIEW_CAP = 65536;
@@ -617,6 +632,45 @@ function parseCsv(text: string, maxRows: number): string[][] {
   return out;
 }
 
+// Parquet: the schema and row groups from the footer, in two ranged reads (its length, then
+// the footer itself), never the whole file.
+const FOOTER_CAP = 16 * 1024 * 1024;
+async function parquetFooter(path: string, size: number): Promise<ParquetSummary> {
+  if (!fs) throw new Error('not connected');
+  if (size < 12) throw new Error(`${size} bytes is too short for a Parquet file`);
+  const len = footerLength(await fs.cat(path, size - 8, size, undefined));
+  if (len > size - 12) throw new Error(`the footer length (${len} bytes) does not fit in a ${size}-byte file`);
+  if (len > FOOTER_CAP) throw new Error(`footer of ${fmtSize(len)}: larger than the ${fmtSize(FOOTER_CAP)} the preview reads`);
+  return parseFooter(await fs.cat(path, size - 8 - len, size - 8, undefined));
+}
+function parquetView(pq: ParquetSummary): HTMLElement[] {
+  // `ids` label each body row (data-id), so a column is found by its dotted path.
+  const table = (cls: string, head: string[], body: string[][], ids: string[] = []) => {
+    const t = el('table', { class: `csv ${cls}` });
+    const tr = el('tr');
+    for (const h of head) tr.append(el('th', {}, h));
+    t.append(tr);
+    body.forEach((r, i) => {
+      const row = el('tr', { 'data-id': ids[i] ?? String(i) });
+      for (const c of r) row.append(el('td', {}, c));
+      t.append(row);
+    });
+    return t;
+  };
+  return [
+    el('p', { class: 'hint', id: 'parquet-summary' },
+      `Parquet: ${pq.rows.toLocaleString('en-US')} rows in ${pq.rowGroups.length} row groups, ${pq.columns.filter((c) => c.physical !== 'group').length} columns` +
+      `${pq.createdBy ? `, written by ${pq.createdBy}` : ''}. Read from the ${fmtSize(pq.footerBytes)} footer (two ranged reads).`),
+    el('h4', {}, 'Schema'),
+    table('parquet-schema', ['column', 'type', 'logical', 'repetition'],
+      pq.columns.map((c) => [`${'\u00a0\u00a0'.repeat(c.depth)}${c.path.split('.').pop() ?? c.path}`, c.physical, c.logical, c.repetition]),
+      pq.columns.map((c) => c.path)),
+    el('h4', {}, 'Row groups'),
+    table('parquet-groups', ['#', 'rows', 'size', 'compressed', 'codec'],
+      pq.rowGroups.map((g, i) => [String(i), g.rows.toLocaleString('en-US'), fmtSize(g.bytes), fmtSize(g.compressed), g.codecs.join(', ')])),
+  ];
+}
+
 async function preview(row: Row): Promise<void> {
   if (!fs) return;
   if (!selected.has(rid(row)) || selected.size !== 1) { selected.clear(); selected.add(rid(row)); render(); }
@@ -635,6 +689,11 @@ async function preview(row: Row): Promise<void> {
       const im = el('img', { alt: `preview of ${row.name}`, class: 'preview-image' });
       im.src = previewUrl;
       box.replaceChildren(el('p', { class: 'hint' }, `Image, ${fmtSize(row.size)}`), im);
+      return;
+    }
+    if (ext === 'parquet') {
+      const pq = await parquetFooter(path, row.size);
+      box.replaceChildren(...parquetView(pq));
       return;
     }
     const end = Math.min(row.size, PREVIEW_CAP);
@@ -932,8 +991,16 @@ async function share(): Promise<void> {
     when.textContent = 'Signing…';
     try {
       const secs = Number(pick.value);
-      out.value = await f.sign(path, secs);
-      when.textContent = `Anyone with this link can read the object until ${new Date(Date.now() + secs * 1000).toLocaleString()} (or until the credentials that signed it expire, if sooner).`;
+      // The package says when the link really ends: the earlier of the asked lifetime, the
+      // scheme's maximum and the expiry of the credentials that signed it (when it knows it).
+      const p = await f.presign(path, { method: 'GET', expires: secs });
+      out.value = p.url;
+      const until = new Date(p.expires);
+      when.dataset.expires = p.expires;
+      const asked = Date.now() + secs * 1000;
+      when.textContent = `Anyone with this link can read the object until ${until.toLocaleString()}` +
+        (until.getTime() < asked - 60_000 ? ', sooner than asked: that is when the credentials that signed it expire.' :
+          '. A link signed with a session token stops working when that token expires, if sooner.');
     } catch (e) {
       when.textContent = '';
       showError(`Signing ${path} failed`, e);

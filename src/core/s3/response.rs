@@ -335,6 +335,14 @@ fn header_meta(key: &str, resp: &Response) -> ObjectMeta {
     m.content_type = h.get("content-type").map(str::to_string);
     m.storage_class = h.get("x-amz-storage-class").map(str::to_string);
     m.version = h.get("x-amz-version-id").map(str::to_string);
+    m.metadata = h
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            k.strip_prefix("x-amz-meta-").map(|name| (name.to_string(), v.to_string()))
+        })
+        .collect();
+    m.metadata.sort();
     m
 }
 
@@ -518,6 +526,17 @@ mod tests {
         assert!(parse_get_object("k", &Response::new(200, h.clone(), "good")).is_ok());
         let e = parse_get_object("k", &Response::new(200, h, "evil")).unwrap_err();
         assert!(e.kind == ErrorKind::Integrity && e.retryable);
+    }
+
+    #[test]
+    fn user_metadata_comes_from_x_amz_meta_headers() {
+        let mut h = Headers::new();
+        h.set("Content-Length", "3");
+        h.set("X-Amz-Meta-Seed-Sha256", "abc");
+        h.set("x-amz-meta-a", "1");
+        h.set("x-amz-metadata-directive", "COPY"); // not user metadata
+        let m = parse_head_object("k", &Response::new(200, h, "")).unwrap();
+        assert_eq!(m.metadata, [("a".to_string(), "1".to_string()), ("seed-sha256".to_string(), "abc".to_string())]);
     }
 
     #[test]
