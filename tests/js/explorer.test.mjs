@@ -95,6 +95,16 @@ print(json.dumps({
 const pqBytes = await readFile(join(pqDir, 't.parquet'));
 await rm(pqDir, { recursive: true, force: true });
 await fs.put(`${bucket}/docs/table.parquet`, new Uint8Array(pqBytes));
+{
+  // The footer parser on its own: every truncation of a real footer is a ParquetError (not a
+  // crash, a hang or a wrong summary), and so is a file that does not end in PAR1.
+  const { footerLength, parseFooter, ParquetError } = await import('../../www/dist/parquet.js');
+  const n = pqBytes.length, len = footerLength(new Uint8Array(pqBytes.subarray(n - 8)));
+  const footer = new Uint8Array(pqBytes.subarray(n - 8 - len, n - 8));
+  assert.equal(parseFooter(footer).rows, pqOracle.rows);
+  for (let cut = 0; cut < footer.length; cut++) assert.throws(() => parseFooter(footer.subarray(0, cut)), ParquetError, `cut at ${cut}`);
+  assert.throws(() => footerLength(new TextEncoder().encode('12345678')), ParquetError);
+}
 const MANY = 3000;
 const names = Array.from({ length: MANY }, (_, i) => `many/k${String(i).padStart(5, '0')}.txt`);
 for (let i = 0; i < names.length; i += 200) await Promise.all(names.slice(i, i + 200).map((n) => fs.put(`${bucket}/${n}`, n)));
