@@ -149,6 +149,7 @@ const loaded = (page) => page.$eval('#count', (c) => Number(c.dataset.loaded));
 const row = (page, name) => page.locator(`#spacer .vrow[data-name="${name.replace(/["\\]/g, '\\$&')}"]`);
 async function waitRows(page, name) { await row(page, name).waitFor({ state: 'visible', timeout: 30_000 }); }
 const crumbs = (page) => page.$$eval('#crumbs a', (as) => as.map((a) => a.textContent));
+const findings = (page) => page.$$eval('.cors-findings li', (lis) => lis.map((li) => [li.dataset.check, li.dataset.ok]));
 async function modalOk(page) { await page.locator('#modal-ok').click(); await page.locator('#modal').waitFor({ state: 'hidden' }); }
 
 const timings = [];
@@ -521,11 +522,40 @@ try {
     assert.deepEqual(cfg.CORSRules[0].ExposeHeaders, ['ETag']);
     assert.deepEqual(cfg.CORSRules[0].AllowedMethods, ['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
     await bad.waitForFunction(() => !document.querySelector('.error.cors .cors-diagnosis')?.textContent?.startsWith('Probing'));
-    assert.match(await bad.locator('.error.cors .cors-diagnosis').textContent(), new RegExp(`does not allow the origin ${origin.replace(/[.]/g, '\\.')} at all`));
+    await bad.locator('.cors-diagnosis[data-done=true]').waitFor();
+    assert.deepEqual(await findings(bad), [['origin', 'false']]);
+    assert.match(await bad.locator('.cors-findings [data-check=origin]').textContent(), new RegExp(`origin ${origin.replace(/[.]/g, '\\.')} is not allowed at all`));
     await bad.locator('.error.cors .cors-diagnosis').scrollIntoViewIfNeeded();
     await shot(bad, 'cors-help');
     assert.deepEqual(await bad.evaluate(() => window.__csp), [], 'no CSP violation');
     await bad.close();
+
+    // A bucket whose CORS rule lets the origin in but not the rest: each missing piece is named.
+    const partial = `${bucket}-partial`;
+    await fs.mkdir(partial);
+    const pol = { ...policy, Statement: [{ ...policy.Statement[0], Resource: `arn:aws:s3:::${partial}/*` }] };
+    assert.equal((await fetch(`${endpoint}/${partial}?policy`, { method: 'PUT', body: JSON.stringify(pol) })).status, 200);
+    const rule = '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>' +
+      '<AllowedHeader>range</AllowedHeader><AllowedHeader>x-amz-date</AllowedHeader><AllowedHeader>content-type</AllowedHeader></CORSRule></CORSConfiguration>';
+    assert.equal((await fetch(`${endpoint}/${partial}?cors`, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: rule })).status, 200);
+    const half = await newPage();
+    await half.goto(pageUrl);
+    await half.waitForSelector('body[data-ready="true"]');
+    await half.fill('input[name=endpoint]', endpoint);
+    await half.fill('input[name=bucket]', partial);
+    await half.fill('input[name=key]', key);
+    await half.fill('input[name=secret]', secret);
+    await half.click('#connect-form button[type=submit]');
+    await half.locator('.cors-diagnosis[data-done=true]').waitFor({ timeout: 60_000 });
+    assert.deepEqual(await findings(half), [['origin', 'true'], ['headers', 'false'], ['methods', 'false']]);
+    assert.match(await half.locator('.cors-findings [data-check=headers]').textContent(), /refuses the request headers authorization, x-amz-content-sha256 \(/);
+    assert.match(await half.locator('.cors-findings [data-check=methods]').textContent(), /refuses the methods PUT, POST, DELETE \(/);
+    assert.deepEqual(await fs.ls(partial), [], 'the probes left nothing behind');
+    await half.locator('.error.cors .cors-diagnosis').scrollIntoViewIfNeeded();
+    await shot(half, 'cors-partial');
+    assert.deepEqual(await half.evaluate(() => window.__csp), [], 'no CSP violation');
+    await half.close();
+    await fs.rm(partial, true);
   });
 
   assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');

@@ -88,16 +88,91 @@ function isPailfsError(e: unknown): e is PailfsError {
   return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'PailfsError';
 }
 
+// The CORS rule this page needs, in the bucket owner's format (S3 put-bucket-cors JSON; GCS
+// `gsutil cors set` JSON; Azure Blob service properties XML).
+const CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'];
 function corsConfig(): string {
   return JSON.stringify({
     CORSRules: [{
       AllowedOrigins: [location.origin],
-      AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
+      AllowedMethods: CORS_METHODS,
       AllowedHeaders: ['*'],
       ExposeHeaders: ['ETag'],
       MaxAgeSeconds: 3000,
     }],
   }, null, 2);
+}
+
+// What a CORS probe found: a line per check, each a fact the browser let us observe.
+interface CorsFinding { check: string; ok: boolean; text: string; }
+
+// After a CORS refusal, find out what is missing, one thing at a time, with requests that do
+// nothing even if they are let through (an unknown upload id, an Authorization that no server
+// accepts): a presigned GET (a simple request: no preflight) tells whether the origin is allowed
+// at all and whether ETag is exposed; then one preflighted request per header the package sends
+// and per method it uses names what the preflight refuses.
+async function probeCors(): Promise<CorsFinding[]> {
+  if (!conn || conn.provider !== 's3' || !fs) return [];
+  const f = fs;
+  const base = (conn.endpoint ? conn.endpoint.replace(/\/+$/, '') : `https://s3.${conn.region || 'us-east-1'}.amazonaws.com`) + `/${encodeURIComponent(conn.bucket)}`;
+  const reach = async (url: string, init: RequestInit = {}): Promise<Response | null> => {
+    try { return await fetch(url, { ...init, mode: 'cors', credentials: 'omit', cache: 'no-store', redirect: 'manual' }); } catch { return null; }
+  };
+  const out: CorsFinding[] = [];
+  // A URL the credentials signed answers 200 or 404 (no such key); anonymous connections send
+  // a plain listing request, answered 200 or 403. Either way the browser shows us the status
+  // only if the origin is allowed.
+  let simple: Response | null;
+  let signed = false;
+  try {
+    const p = await f.presign(`${conn.bucket}/.pailfs-cors-probe`, { method: 'GET', expires: 60 });
+    simple = await reach(p.url);
+    signed = true;
+  } catch {
+    simple = await reach(`${base}?list-type=2&max-keys=1`);
+  }
+  if (!simple) {
+    out.push({ check: 'origin', ok: false, text: `The origin ${location.origin} is not allowed at all: even a plain GET (no preflight) is refused. The bucket has no CORS rule for this origin.` });
+    return out;
+  }
+  out.push({ check: 'origin', ok: true, text: `The origin ${location.origin} is allowed: a plain GET was answered (HTTP ${simple.status}).` });
+  if (signed && simple.status === 404) {
+    // A missing key says nothing about ETag; the first listed object can.
+    const first = rows.find((r) => !r.dir);
+    if (first) {
+      try {
+        const p = await f.presign(fullPath(first.name), { method: 'HEAD', expires: 60 });
+        simple = (await reach(p.url, { method: 'HEAD' })) ?? simple;
+      } catch { /* keep the 404 */ }
+    }
+  }
+  if (simple.ok) {
+    const etag = simple.headers.get('etag') !== null;
+    out.push({ check: 'etag', ok: etag, text: etag ? 'ETag is exposed.' : 'ETag is not exposed (ExposeHeaders lacks it): uploads cannot be completed and reads cannot be pinned to one version.' });
+  }
+  const bogus = 'AWS4-HMAC-SHA256 Credential=PAILFSCORSPROBE/20000101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00';
+  const headers: [string, string][] = [['authorization', bogus], ['x-amz-date', '20000101T000000Z'], ['x-amz-content-sha256', 'UNSIGNED-PAYLOAD'], ['range', 'bytes=0-0'], ['content-type', 'application/octet-stream'], ['x-amz-security-token', 'probe']];
+  const target = `${base}/.pailfs-cors-probe?uploadId=pailfs-cors-probe`;
+  const refusedHeaders: string[] = [];
+  for (const [h, v] of headers) {
+    if (h === 'x-amz-security-token' && !conn.token) continue;
+    if (!(await reach(target, { headers: { [h]: v } }))) refusedHeaders.push(h);
+  }
+  out.push(refusedHeaders.length
+    ? { check: 'headers', ok: false, text: `The preflight refuses the request header${refusedHeaders.length > 1 ? 's' : ''} ${refusedHeaders.join(', ')} (AllowedHeaders needs them: "*" and "authorization").` }
+    : { check: 'headers', ok: true, text: 'Every request header the package sends is allowed.' });
+  const refusedMethods: string[] = [];
+  for (const m of CORS_METHODS) {
+    if (m === 'GET' || m === 'HEAD') continue; // simple methods: never refused by a preflight
+    // An upload id no server has: PUT is UploadPart, POST CompleteMultipartUpload, DELETE
+    // AbortMultipartUpload; each fails with NoSuchUpload if it gets through.
+    // No custom header: the preflight then judges the method alone.
+    if (!(await reach(`${target}&partNumber=1`, { method: m }))) refusedMethods.push(m);
+  }
+  out.push(refusedMethods.length
+    ? { check: 'methods', ok: false, text: `The preflight refuses the method${refusedMethods.length > 1 ? 's' : ''} ${refusedMethods.join(', ')} (AllowedMethods needs ${CORS_METHODS.join(', ')}).` }
+    : { check: 'methods', ok: true, text: `The methods ${CORS_METHODS.join(', ')} are allowed.` });
+  return out;
 }
 
 function showError(what: string, e: unknown): void {
@@ -121,9 +196,14 @@ function showError(what: string, e: unknown): void {
       const copy = el('button', { type: 'button' }, 'Copy CORS JSON');
       copy.addEventListener('click', () => void copyText(corsConfig(), copy));
       help.append(copy);
-      const diag = el('p', { class: 'cors-diagnosis' }, 'Probing the bucket with a plain request…');
+      const diag = el('div', { class: 'cors-diagnosis' }, 'Probing the bucket, one request per header and method…');
       help.insertBefore(diag, help.children[1] ?? null);
-      void probeCors().then((t) => { diag.textContent = t; });
+      void probeCors().then((found) => {
+        const ul = el('ul', { class: 'cors-findings' });
+        for (const x of found) ul.append(el('li', { 'data-check': x.check, 'data-ok': String(x.ok), class: x.ok ? 'ok' : 'bad' }, `${x.ok ? '✓' : '✗'} ${x.text}`));
+        diag.replaceChildren(el('p', {}, found.length ? 'What this page found, just now:' : ''), ul);
+        diag.dataset.done = 'true';
+      });
       box.append(help);
       box.classList.add('cors');
     }
@@ -132,20 +212,6 @@ function showError(what: string, e: unknown): void {
   }
   $('errors').prepend(box);
   while ($('errors').childElementCount > 5) $('errors').lastElementChild?.remove();
-}
-
-// After a CORS refusal: a simple request (no custom headers, so no preflight) tells apart an
-// origin the bucket does not allow at all from a preflight that is refused (methods, headers).
-async function probeCors(): Promise<string> {
-  if (!conn || conn.provider !== 's3') return '';
-  const base = conn.endpoint ? conn.endpoint.replace(/\/+$/, '') : `https://s3.${conn.region || 'us-east-1'}.amazonaws.com`;
-  const url = `${base}/${encodeURIComponent(conn.bucket)}?list-type=2&max-keys=1`;
-  try {
-    const r = await fetch(url, { mode: 'cors', credentials: 'omit', cache: 'no-store' });
-    return `A plain GET from this origin is allowed (HTTP ${r.status}), so the refusal is in the preflight of signed requests: the rule must allow the methods GET, PUT, POST, DELETE, HEAD and the headers Authorization, Range, Content-Type and x-amz-* ("*" plus "authorization"), and expose ETag.`;
-  } catch {
-    return `A plain GET from this origin is refused too: the bucket's CORS configuration does not allow the origin ${location.origin} at all (or the bucket has none). Apply the configuration below.`;
-  }
 }
 
 async function copyText(text: string, btn: HTMLButtonElement): Promise<void> {
