@@ -1,5 +1,5 @@
 # The commands a new user runs. Each installs what it needs.
-.PHONY: test demo wasm wasm-check clippy fuzz-smoke bench bench-e2e
+.PHONY: test demo wasm wasm-check clippy fuzz-smoke bench bench-e2e bench-explorer
 
 test:
 	scripts/test.sh
@@ -34,3 +34,8 @@ bench:
 # Long (the full sizes take about half an hour); E2E_* settings in scripts/bench_e2e.py.
 bench-e2e:
 	scripts/bench-e2e.sh
+
+# The explorer against a page that lists with the AWS SDK for JavaScript (100,000 keys, moto,
+# headless Chromium): first rows, scrolling, heap, DOM size (BENCHMARKS.md). About 15 minutes.
+bench-explorer:
+	scripts/bench-explorer.sh
