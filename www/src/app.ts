@@ -943,10 +943,60 @@ function one(verb: string): Row | null {
 
 const DOWNLOAD_IN_TAB_MAX = 256 * 1024 * 1024;
 button('download').addEventListener('click', () => void download());
+async function streamToDisk(row: Row, handle: FileSystemFileHandle): Promise<void> {
+  if (!fs) return;
+  const ctl = new AbortController();
+  const state = el('span', { class: 'state' }, 'downloading');
+  const bar = el('progress', { max: String(Math.max(row.size, 1)), value: '0' });
+  const cancel = el('button', { type: 'button', class: 'cancel' }, 'Cancel');
+  cancel.addEventListener('click', () => ctl.abort());
+  const item = el('div', { class: 'upload download', 'data-name': row.name, 'data-state': 'running' }, el('span', { class: 'name' }, `↓ ${row.name} → ${handle.name}`), bar, state, cancel);
+  $('uploads').append(item);
+  let done = 0;
+  try {
+    const out = await handle.createWritable();
+    const count = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
+        done += chunk.length;
+        bar.value = done;
+        state.textContent = `${fmtSize(done)} of ${fmtSize(row.size)}`;
+        c.enqueue(chunk);
+      },
+    });
+    // pipeTo closes the file when the stream ends and aborts it (nothing kept) on an error.
+    await fs.open(fullPath(row.name), { signal: ctl.signal }).pipeThrough(count).pipeTo(out, { signal: ctl.signal });
+    item.dataset.state = 'done';
+    state.textContent = `saved to ${handle.name}, ${fmtSize(done)}`;
+  } catch (e) {
+    const cancelled = ctl.signal.aborted;
+    item.dataset.state = cancelled ? 'cancelled' : 'failed';
+    state.textContent = cancelled ? 'cancelled' : 'failed';
+    if (!cancelled) showError(`Download of ${row.name} failed`, e);
+  }
+  cancel.remove();
+  const dismiss = el('button', { type: 'button', 'aria-label': 'Dismiss' }, '×');
+  dismiss.addEventListener('click', () => item.remove());
+  item.append(dismiss);
+}
+
 async function download(): Promise<void> {
   const row = one('Download');
   if (!row || !fs) return;
   if (row.dir) { showError('Download', new Error('folders are not downloaded; select a file')); return; }
+  // Where the browser lets a page write a file the user picks (Chromium's File System Access
+  // API), the object streams to disk block by block: any size, never whole in the tab.
+  const picker = (window as unknown as { showSaveFilePicker?: (o: { suggestedName: string }) => Promise<FileSystemFileHandle> }).showSaveFilePicker;
+  if (picker) {
+    let handle: FileSystemFileHandle;
+    try {
+      handle = await picker({ suggestedName: row.name.replace(/[/\\]/g, '_') });
+    } catch (e) {
+      if ((e as DOMException)?.name === 'AbortError') return; // the user closed the dialog
+      throw e;
+    }
+    await streamToDisk(row, handle);
+    return;
+  }
   if (row.size > DOWNLOAD_IN_TAB_MAX && conn?.provider === 's3') {
     // Too big to hold in the tab: the browser downloads it itself from a presigned link.
     try {
