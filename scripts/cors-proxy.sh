@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# A CORS-answering reverse proxy (nginx) in front of s3s-fs, for the browser test: s3s-fs
-# answers no preflight. The Host header is passed through unchanged, so the SigV4 signature the
-# browser computed for the proxy's address still verifies at s3s-fs.
-#   scripts/cors-proxy.sh install   apt-install nginx-light unless present
-#   scripts/cors-proxy.sh start     needs PAILFS_S3S_ENDPOINT; writes .servers/cors.env
-#   scripts/cors-proxy.sh stop
+# A CORS-answering reverse proxy (nginx) in front of a server that answers no preflight, for
+# the browser tests: s3s-fs, and Google's storage-testbench. The Host header is passed through
+# unchanged, so the SigV4 signature the browser computed for the proxy's address still verifies
+# at s3s-fs, and the testbench writes the proxy's address into resumable session URLs.
+#   scripts/cors-proxy.sh install             apt-install nginx-light unless present
+#   scripts/cors-proxy.sh start               in front of $PAILFS_S3S_ENDPOINT; writes .servers/cors.env
+#                                             (PAILFS_CORS_ENDPOINT)
+#   scripts/cors-proxy.sh start NAME URL      in front of URL; writes .servers/cors-NAME.env
+#                                             (PAILFS_CORS_<NAME>_ENDPOINT)
+#   scripts/cors-proxy.sh stop [NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=$PWD/.servers
+NAME=
 DIR=$STATE/nginx
+ENVF=$STATE/cors.env
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -20,10 +26,11 @@ install() {
 }
 
 start() {
-    : "${PAILFS_S3S_ENDPOINT:?source .servers/s3s.env first}"
+    local url=${1:-${PAILFS_S3S_ENDPOINT:-}}
+    [ -n "$url" ] || { echo "[cors] source .servers/s3s.env first, or name an upstream URL" >&2; exit 2; }
     stop
     mkdir -p "$DIR/tmp"
-    local port upstream=${PAILFS_S3S_ENDPOINT#http://}
+    local port upstream=${url#http://}
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     cat >"$DIR/nginx.conf" <<EOC
 worker_processes 1;
@@ -51,7 +58,9 @@ http {
             }
             add_header Access-Control-Allow-Origin "*" always;
             # Without ETag exposed, multipart completion cannot work in a browser.
-            add_header Access-Control-Expose-Headers "ETag, Content-Range, Content-Length, Last-Modified, x-amz-request-id, x-amz-checksum-crc32c, x-amz-version-id" always;
+            # GCS: the session URI of a resumable upload (Location), its committed Range, the
+            # object's hashes and generation.
+            add_header Access-Control-Expose-Headers "ETag, Content-Range, Content-Length, Last-Modified, x-amz-request-id, x-amz-checksum-crc32c, x-amz-version-id, Location, Range, x-goog-hash, x-goog-generation, x-goog-metageneration, x-goog-stored-content-length, x-guploader-uploadid" always;
             proxy_pass http://$upstream;
             proxy_set_header Host \$http_host;
             proxy_http_version 1.1;
@@ -62,21 +71,25 @@ http {
 }
 EOC
     /usr/sbin/nginx -c "$DIR/nginx.conf" -e "$DIR/error.log"
-    echo "export PAILFS_CORS_ENDPOINT=http://127.0.0.1:$port" >"$STATE/cors.env"
+    if [ -n "$NAME" ]; then
+        echo "export PAILFS_CORS_$(echo "$NAME" | tr '[:lower:]-' '[:upper:]_')_ENDPOINT=http://127.0.0.1:$port" >"$ENVF"
+    else
+        echo "export PAILFS_CORS_ENDPOINT=http://127.0.0.1:$port" >"$ENVF"
+    fi
     echo "[cors] nginx on 127.0.0.1:$port -> $upstream" >&2
 }
 
 stop() {
     if [ -f "$DIR/nginx.pid" ]; then
         kill "$(cat "$DIR/nginx.pid")" 2>/dev/null || true
-        rm -f "$DIR/nginx.pid" "$STATE/cors.env"
+        rm -f "$DIR/nginx.pid" "$ENVF"
     fi
 }
 
 cmd=${1:-}; shift || true
 case "$cmd" in
     install) install ;;
-    start) start ;;
-    stop) stop ;;
+    start) if [ $# -ge 2 ]; then NAME=$1; DIR=$STATE/nginx-$NAME; ENVF=$STATE/cors-$NAME.env; start "$2"; else start; fi ;;
+    stop) if [ $# -ge 1 ]; then NAME=$1; DIR=$STATE/nginx-$NAME; ENVF=$STATE/cors-$NAME.env; fi; stop ;;
     *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
 esac

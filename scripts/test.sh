@@ -36,7 +36,7 @@ step "the explorer (www/): type-checked and built by tsc into www/dist"
 tests/js/node_modules/.bin/tsc -p www
 
 step "start servers"
-cleanup() { scripts/cors-proxy.sh stop || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; scripts/gcs.sh stop || true; }
+cleanup() { scripts/cors-proxy.sh stop || true; scripts/cors-proxy.sh stop gcs || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; scripts/gcs.sh stop || true; }
 trap cleanup EXIT
 scripts/servers.sh start s3s moto
 scripts/azurite.sh start
@@ -53,5 +53,5 @@ node tests/js/node.test.mjs
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
 scripts/browser.sh test
 
-step "the explorer (www/) end to end in headless Chromium against moto and s3s-fs (screenshots in target/explorer/)"
+step "the explorer (www/) end to end in headless Chromium against moto, s3s-fs and storage-testbench (screenshots in target/explorer/)"
 node tests/js/explorer.test.mjs

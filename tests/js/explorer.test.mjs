@@ -115,7 +115,13 @@ for (let i = 0; i < names.length; i += 200) await Promise.all(names.slice(i, i +
 console.log(`explorer: seeded ${bucket} (${Object.keys(seed).length + MANY} objects) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 // ---- the page's static server (CSP header naming moto and s3s-fs in connect-src)
-const origins = [endpoint, s3s].map((u) => new URL(u).origin).join(' ');
+// storage-testbench (GCS) answers no CORS: a CORS proxy (nginx, scripts/cors-proxy.sh) goes in
+// front of it, as a bucket's CORS rule would.
+const gcsUpstream = process.env.PAILFS_GCS_ENDPOINT;
+assert.ok(gcsUpstream, 'source .servers/gcs.env');
+execFileSync(join(root, 'scripts/cors-proxy.sh'), ['start', 'gcs', gcsUpstream], { stdio: 'inherit' });
+const gcsEndpoint = /PAILFS_CORS_GCS_ENDPOINT=(\S+)/.exec(await readFile(join(root, '.servers/cors-gcs.env'), 'utf8'))[1];
+const origins = [endpoint, s3s, gcsEndpoint].map((u) => new URL(u).origin).join(' ');
 const server = spawn(process.execPath, [join(root, 'www/serve.mjs'), '--port', '0', '--connect', origins], { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((ok, fail) => {
   let out = '';
@@ -596,6 +602,63 @@ try {
     await fs.rm(partial, true);
   });
 
+  await step('GCS (storage-testbench behind a CORS proxy)', async () => {
+    const g = PailFs.fromUrl('gs://', { endpoint_url: gcsUpstream, anon: true, project: 'test-project' });
+    const gb = `explorer-gcs-${Date.now().toString(36)}`;
+    await g.mkdir(gb);
+    await g.put(`${gb}/top.txt`, 'top\n');
+    await g.put(`${gb}/docs/cities.csv`, CSV);
+    const gp = await newPage();
+    await gp.goto(pageUrl);
+    await gp.waitForSelector('body[data-ready="true"]');
+    await gp.selectOption('select[name=provider]', 'gcs');
+    assert.equal(await gp.locator('input[name=key]').isVisible(), false, 'S3 keys are not asked for GCS');
+    await gp.fill('input[name=endpoint]', gcsEndpoint);
+    await gp.fill('input[name=bucket]', gb);
+    await gp.check('input[name=anon]');
+    await gp.click('#connect-form button[type=submit]');
+    await waitRows(gp, 'docs/');
+    assert.match(gp.url(), new RegExp(`#gcs/${gb}/\\?endpoint=`));
+    await row(gp, 'docs/').dblclick();
+    await waitRows(gp, 'cities.csv');
+    await row(gp, 'cities.csv').dblclick();
+    await gp.locator('#preview table.preview-csv').waitFor();
+    assert.equal(await gp.locator('#preview table tr').nth(2).locator('td').first().textContent(), 'Washington, D.C.');
+    // An upload larger than one resumable chunk (8 MiB parts, 256 KiB-aligned): the session URI
+    // comes back in Location, each chunk is acknowledged with 308 and its Range.
+    const dir = await mkdtemp(join(tmpdir(), 'explorer-gcs-'));
+    const file = join(dir, 'upload-9mb.bin');
+    const data = Buffer.from(new Uint8Array(9 * 1024 * 1024 + 3).map((_, i) => (i * 13) & 255));
+    await writeFile(file, data);
+    const chunks = [];
+    const onChunk = (r) => { if (r.method() === 'PUT' && r.url().includes('upload_id=')) chunks.push(r.headers()['content-range']); };
+    gp.on('request', onChunk);
+    await gp.setInputFiles('#file-input', file);
+    await gp.waitForSelector('.upload[data-name="upload-9mb.bin"][data-state="done"]', { timeout: 60_000 });
+    gp.off('request', onChunk);
+    assert.deepEqual(chunks, [`bytes 0-${8 * 1024 * 1024 - 1}/*`, `bytes ${8 * 1024 * 1024}-${data.length - 1}/${data.length}`], 'two chunks of one resumable session');
+    const back = Buffer.from(await g.cat(`${gb}/docs/upload-9mb.bin`));
+    assert.ok(back.equals(data), 'the uploaded object is the file, byte for byte');
+    await waitRows(gp, 'upload-9mb.bin');
+    await shot(gp, 'gcs-uploaded');
+    // Anonymous access cannot sign a link: the page says so, typed.
+    await row(gp, 'upload-9mb.bin').click();
+    await gp.locator('#share').click();
+    await gp.locator('.error [data-field=kind]').first().waitFor();
+    assert.equal(await gp.locator('.error [data-field=kind]').first().textContent(), 'NotSupported');
+    await gp.locator('#modal-ok').click();
+    // Delete, confirmed.
+    await row(gp, 'upload-9mb.bin').click();
+    await gp.keyboard.press('Delete');
+    await modalOk(gp);
+    await row(gp, 'upload-9mb.bin').waitFor({ state: 'hidden' });
+    assert.equal(await g.exists(`${gb}/docs/upload-9mb.bin`), false);
+    assert.deepEqual(await gp.evaluate(() => window.__csp), [], 'no CSP violation');
+    await gp.close();
+    await rm(dir, { recursive: true, force: true });
+    await g.rm(gb, true).catch(() => {});
+  });
+
   assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
   assert.deepEqual(dialogs, [], 'no alert/confirm/prompt ever fired');
   assert.deepEqual(pageErrors, [], 'no uncaught page error');
@@ -603,6 +666,7 @@ try {
 } finally {
   await browser.close();
   server.kill();
+  execFileSync(join(root, 'scripts/cors-proxy.sh'), ['stop', 'gcs'], { stdio: 'inherit' });
   await rm(profile, { recursive: true, force: true });
   await fs.rm(bucket, true).catch(() => {});
 }

@@ -43,16 +43,27 @@ function fmtDate(s: string | null): string {
 // Connection state. Credentials live in this object only (and in sessionStorage when the user
 // asks to be remembered in this tab): never localStorage, never the URL.
 
+type ProviderName = 's3' | 'gcs' | 'azure' | 'memory';
+const PROVIDERS: readonly ProviderName[] = ['s3', 'gcs', 'azure', 'memory'];
 interface Conn {
-  provider: 's3' | 'memory';
+  provider: ProviderName;
   endpoint: string;
   region: string;
+  /** S3 bucket, GCS bucket or Azure container. */
   bucket: string;
   key: string;
   secret: string;
   token: string;
+  /** GCS OAuth2 access token. */
+  bearer: string;
+  /** Azure storage account, its key, or a SAS. */
+  account: string;
+  account_key: string;
+  sas: string;
   anon: boolean;
 }
+// What a new Conn holds before the form fills it.
+const NO_CONN: Conn = { provider: 's3', endpoint: '', region: '', bucket: '', key: '', secret: '', token: '', bearer: '', account: '', account_key: '', sas: '', anon: false };
 const REMEMBER = 'pailfs-explorer-connection';
 let fs: PailFs | null = null;
 let conn: Conn | null = null;
@@ -88,40 +99,103 @@ function isPailfsError(e: unknown): e is PailfsError {
   return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'PailfsError';
 }
 
-// The CORS rule this page needs, in the bucket owner's format (S3 put-bucket-cors JSON; GCS
-// `gsutil cors set` JSON; Azure Blob service properties XML).
+// The CORS rule this page needs, in the bucket owner's format: S3 put-bucket-cors JSON, GCS
+// `gcloud storage buckets update --cors-file` JSON, Azure Blob service properties XML.
 const CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'];
-function corsConfig(): string {
-  return JSON.stringify({
-    CORSRules: [{
-      AllowedOrigins: [location.origin],
-      AllowedMethods: CORS_METHODS,
-      AllowedHeaders: ['*'],
-      ExposeHeaders: ['ETag'],
-      MaxAgeSeconds: 3000,
-    }],
-  }, null, 2);
+// Response headers the package reads: without them exposed, uploads cannot complete
+// (ETag, Location of a GCS session) and reads cannot be pinned to one version.
+const GCS_HEADERS = ['Content-Type', 'Content-Range', 'Range', 'ETag', 'Location', 'x-goog-hash', 'x-goog-generation', 'x-goog-stored-content-length', 'Authorization'];
+interface CorsHelp { how: string; config: string; }
+function corsHelp(): CorsHelp {
+  const origin = location.origin;
+  const bucket = conn?.bucket ?? 'BUCKET';
+  if (conn?.provider === 'gcs') {
+    return {
+      how: `gcloud storage buckets update gs://${bucket} --cors-file=cors.json (or gsutil cors set cors.json gs://${bucket}); "responseHeader" both allows these request headers and exposes these response headers`,
+      config: JSON.stringify([{ origin: [origin], method: CORS_METHODS, responseHeader: GCS_HEADERS, maxAgeSeconds: 3000 }], null, 2),
+    };
+  }
+  if (conn?.provider === 'azure') {
+    const account = conn.account || 'ACCOUNT';
+    return {
+      how: `az storage cors add --services b --account-name ${account} --origins ${origin} --methods ${[...CORS_METHODS, 'OPTIONS'].join(' ')} --allowed-headers '*' --exposed-headers '*' --max-age 3000, or this rule in the Blob service properties (Set Blob Service Properties)`,
+      config: `<Cors>\n  <CorsRule>\n    <AllowedOrigins>${origin}</AllowedOrigins>\n    <AllowedMethods>${[...CORS_METHODS, 'OPTIONS'].join(',')}</AllowedMethods>\n    <AllowedHeaders>*</AllowedHeaders>\n    <ExposedHeaders>*</ExposedHeaders>\n    <MaxAgeInSeconds>3000</MaxAgeInSeconds>\n  </CorsRule>\n</Cors>`,
+    };
+  }
+  return {
+    how: `aws s3api put-bucket-cors --bucket ${bucket} --cors-configuration file://cors.json`,
+    config: JSON.stringify({
+      CORSRules: [{
+        AllowedOrigins: [origin],
+        AllowedMethods: CORS_METHODS,
+        AllowedHeaders: ['*'],
+        ExposeHeaders: ['ETag'],
+        MaxAgeSeconds: 3000,
+      }],
+    }, null, 2),
+  };
 }
 
 // What a CORS probe found: a line per check, each a fact the browser let us observe.
 interface CorsFinding { check: string; ok: boolean; text: string; }
 
-// After a CORS refusal, find out what is missing, one thing at a time, with requests that do
-// nothing even if they are let through (an unknown upload id, an Authorization that no server
-// accepts): a presigned GET (a simple request: no preflight) tells whether the origin is allowed
-// at all and whether ETag is exposed; then one preflighted request per header the package sends
-// and per method it uses names what the preflight refuses.
+// Per provider: where to send the probes, the request headers the package sends (with values
+// no server accepts as credentials), and for each non-simple method a request that does
+// nothing if it is let through (an upload id or a blob nobody has, no valid credential).
+interface ProbePlan { list: string; headers: [string, string][]; method: (m: string) => string; hint: { headers: string; methods: string }; }
+function probePlan(c: Conn): ProbePlan {
+  const e = (x: string) => encodeURIComponent(x);
+  const probe = '.pailfs-cors-probe';
+  if (c.provider === 'gcs') {
+    const base = (c.endpoint || 'https://storage.googleapis.com').replace(/\/+$/, '');
+    return {
+      list: `${base}/storage/v1/b/${e(c.bucket)}/o?maxResults=1`,
+      headers: [['authorization', 'Bearer pailfs-cors-probe'], ['range', 'bytes=0-0'], ['content-type', 'application/octet-stream'], ['x-goog-hash', 'crc32c=AAAAAA=='], ['content-range', 'bytes */0']],
+      method: (m) => m === 'POST' ? `${base}/storage/v1/b/${e(c.bucket)}/o/${e(probe)}/rewriteTo/b/${e(c.bucket)}/o/${e(probe)}`
+        : m === 'PUT' ? `${base}/upload/storage/v1/b/${e(c.bucket)}/o?uploadType=resumable&upload_id=pailfs-cors-probe`
+        : `${base}/storage/v1/b/${e(c.bucket)}/o/${e(probe)}`,
+      hint: { headers: 'responseHeader needs them', methods: `method needs ${CORS_METHODS.join(', ')}` },
+    };
+  }
+  if (c.provider === 'azure') {
+    const base = (c.endpoint || `https://${c.account}.blob.core.windows.net`).replace(/\/+$/, '');
+    return {
+      list: `${base}/${e(c.bucket)}?restype=container&comp=list&maxresults=1`,
+      headers: [['authorization', 'SharedKey pailfs:cors-probe'], ['x-ms-date', new Date(0).toUTCString()], ['x-ms-version', '2023-11-03'], ['x-ms-range', 'bytes=0-0'], ['x-ms-blob-type', 'BlockBlob'], ['content-type', 'application/octet-stream'], ['if-match', '"pailfs-cors-probe"']],
+      method: (m) => m === 'POST' ? `${base}/${e(c.bucket)}?restype=container&comp=batch`
+        : m === 'PUT' ? `${base}/${e(c.bucket)}/${e(probe)}?comp=block&blockid=cHJvYmU%3D`
+        : `${base}/${e(c.bucket)}/${e(probe)}`,
+      hint: { headers: 'AllowedHeaders needs them: "*"', methods: `AllowedMethods needs ${CORS_METHODS.join(', ')}, OPTIONS` },
+    };
+  }
+  const base = (c.endpoint ? c.endpoint.replace(/\/+$/, '') : `https://s3.${c.region || 'us-east-1'}.amazonaws.com`) + `/${e(c.bucket)}`;
+  const bogus = 'AWS4-HMAC-SHA256 Credential=PAILFSCORSPROBE/20000101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00';
+  const headers: [string, string][] = [['authorization', bogus], ['x-amz-date', '20000101T000000Z'], ['x-amz-content-sha256', 'UNSIGNED-PAYLOAD'], ['range', 'bytes=0-0'], ['content-type', 'application/octet-stream']];
+  if (c.token) headers.push(['x-amz-security-token', 'probe']);
+  return {
+    list: `${base}?list-type=2&max-keys=1`,
+    headers,
+    // An upload id no server has: PUT is UploadPart, POST CompleteMultipartUpload, DELETE
+    // AbortMultipartUpload; each fails with NoSuchUpload if it gets through.
+    method: () => `${base}/${probe}?uploadId=pailfs-cors-probe&partNumber=1`,
+    hint: { headers: 'AllowedHeaders needs them: "*" and "authorization"', methods: `AllowedMethods needs ${CORS_METHODS.join(', ')}` },
+  };
+}
+
+// After a CORS refusal, find out what is missing, one thing at a time: a presigned GET (a
+// simple request: no preflight) tells whether the origin is allowed at all and whether ETag is
+// exposed; then one preflighted request per header the package sends and per method it uses
+// names what the preflight refuses.
 async function probeCors(): Promise<CorsFinding[]> {
-  if (!conn || conn.provider !== 's3' || !fs) return [];
-  const f = fs;
-  const base = (conn.endpoint ? conn.endpoint.replace(/\/+$/, '') : `https://s3.${conn.region || 'us-east-1'}.amazonaws.com`) + `/${encodeURIComponent(conn.bucket)}`;
+  if (!conn || conn.provider === 'memory' || !fs) return [];
+  const f = fs, plan = probePlan(conn);
   const reach = async (url: string, init: RequestInit = {}): Promise<Response | null> => {
     try { return await fetch(url, { ...init, mode: 'cors', credentials: 'omit', cache: 'no-store', redirect: 'manual' }); } catch { return null; }
   };
   const out: CorsFinding[] = [];
-  // A URL the credentials signed answers 200 or 404 (no such key); anonymous connections send
-  // a plain listing request, answered 200 or 403. Either way the browser shows us the status
-  // only if the origin is allowed.
+  // A URL the credentials signed answers 200 or 404 (no such key); where the credentials
+  // cannot presign, a plain listing request, answered 200, 401 or 403. Either way the browser
+  // shows us the status only if the origin is allowed.
   let simple: Response | null;
   let signed = false;
   try {
@@ -129,10 +203,10 @@ async function probeCors(): Promise<CorsFinding[]> {
     simple = await reach(p.url);
     signed = true;
   } catch {
-    simple = await reach(`${base}?list-type=2&max-keys=1`);
+    simple = await reach(plan.list);
   }
   if (!simple) {
-    out.push({ check: 'origin', ok: false, text: `The origin ${location.origin} is not allowed at all: even a plain GET (no preflight) is refused. The bucket has no CORS rule for this origin.` });
+    out.push({ check: 'origin', ok: false, text: `The origin ${location.origin} is not allowed at all: even a plain GET (no preflight) is refused. The ${conn.provider === 'azure' ? 'storage account' : 'bucket'} has no CORS rule for this origin.` });
     return out;
   }
   out.push({ check: 'origin', ok: true, text: `The origin ${location.origin} is allowed: a plain GET was answered (HTTP ${simple.status}).` });
@@ -141,36 +215,30 @@ async function probeCors(): Promise<CorsFinding[]> {
     const first = rows.find((r) => !r.dir);
     if (first) {
       try {
-        const p = await f.presign(fullPath(first.name), { method: 'HEAD', expires: 60 });
-        simple = (await reach(p.url, { method: 'HEAD' })) ?? simple;
+        const p = await f.presign(fullPath(first.name), { method: 'GET', expires: 60 });
+        // One byte: Range with a single range is a CORS-safelisted header (no preflight).
+        simple = (await reach(p.url, { headers: { range: 'bytes=0-0' } })) ?? simple;
       } catch { /* keep the 404 */ }
     }
   }
   if (simple.ok) {
     const etag = simple.headers.get('etag') !== null;
-    out.push({ check: 'etag', ok: etag, text: etag ? 'ETag is exposed.' : 'ETag is not exposed (ExposeHeaders lacks it): uploads cannot be completed and reads cannot be pinned to one version.' });
+    out.push({ check: 'etag', ok: etag, text: etag ? 'ETag is exposed.' : 'ETag is not exposed: uploads cannot be completed and reads cannot be pinned to one version.' });
   }
-  const bogus = 'AWS4-HMAC-SHA256 Credential=PAILFSCORSPROBE/20000101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00';
-  const headers: [string, string][] = [['authorization', bogus], ['x-amz-date', '20000101T000000Z'], ['x-amz-content-sha256', 'UNSIGNED-PAYLOAD'], ['range', 'bytes=0-0'], ['content-type', 'application/octet-stream'], ['x-amz-security-token', 'probe']];
-  const target = `${base}/.pailfs-cors-probe?uploadId=pailfs-cors-probe`;
   const refusedHeaders: string[] = [];
-  for (const [h, v] of headers) {
-    if (h === 'x-amz-security-token' && !conn.token) continue;
-    if (!(await reach(target, { headers: { [h]: v } }))) refusedHeaders.push(h);
-  }
+  const target = plan.method('GET');
+  for (const [h, v] of plan.headers) if (!(await reach(target, { headers: { [h]: v } }))) refusedHeaders.push(h);
   out.push(refusedHeaders.length
-    ? { check: 'headers', ok: false, text: `The preflight refuses the request header${refusedHeaders.length > 1 ? 's' : ''} ${refusedHeaders.join(', ')} (AllowedHeaders needs them: "*" and "authorization").` }
+    ? { check: 'headers', ok: false, text: `The preflight refuses the request header${refusedHeaders.length > 1 ? 's' : ''} ${refusedHeaders.join(', ')} (${plan.hint.headers}).` }
     : { check: 'headers', ok: true, text: 'Every request header the package sends is allowed.' });
   const refusedMethods: string[] = [];
   for (const m of CORS_METHODS) {
     if (m === 'GET' || m === 'HEAD') continue; // simple methods: never refused by a preflight
-    // An upload id no server has: PUT is UploadPart, POST CompleteMultipartUpload, DELETE
-    // AbortMultipartUpload; each fails with NoSuchUpload if it gets through.
     // No custom header: the preflight then judges the method alone.
-    if (!(await reach(`${target}&partNumber=1`, { method: m }))) refusedMethods.push(m);
+    if (!(await reach(plan.method(m), { method: m }))) refusedMethods.push(m);
   }
   out.push(refusedMethods.length
-    ? { check: 'methods', ok: false, text: `The preflight refuses the method${refusedMethods.length > 1 ? 's' : ''} ${refusedMethods.join(', ')} (AllowedMethods needs ${CORS_METHODS.join(', ')}).` }
+    ? { check: 'methods', ok: false, text: `The preflight refuses the method${refusedMethods.length > 1 ? 's' : ''} ${refusedMethods.join(', ')} (${plan.hint.methods}).` }
     : { check: 'methods', ok: true, text: `The methods ${CORS_METHODS.join(', ')} are allowed.` });
   return out;
 }
@@ -188,23 +256,25 @@ function showError(what: string, e: unknown): void {
     if (e.key) field('key', e.key);
     box.append(dl, el('div', { class: 'message' }, e.message));
     if (e.kind === 'Io' && /cors/i.test(e.message)) {
-      const help = el('div', { class: 'cors-help' });
-      help.append(
-        el('p', {}, `The browser refused the response: the bucket does not allow this page's origin (${location.origin}) by CORS, or does not expose ETag. The bucket owner can allow it with this configuration (aws s3api put-bucket-cors --bucket ${conn?.bucket ?? 'BUCKET'} --cors-configuration file://cors.json):`),
-        el('pre', { class: 'cors-json' }, corsConfig()),
+      const help = corsHelp();
+      const helpBox = el('div', { class: 'cors-help' });
+      helpBox.append(
+        el('p', {}, `The browser refused the response: the ${conn?.provider === 'azure' ? 'storage account' : 'bucket'} does not allow this page's origin (${location.origin}) by CORS, or does not expose what the package reads. The owner can allow it with this configuration (${help.how}):`),
+        el('pre', { class: 'cors-json' }, help.config),
       );
-      const copy = el('button', { type: 'button' }, 'Copy CORS JSON');
-      copy.addEventListener('click', () => void copyText(corsConfig(), copy));
-      help.append(copy);
+      const copy = el('button', { type: 'button' }, 'Copy the CORS configuration');
+      copy.addEventListener('click', () => void copyText(help.config, copy));
+      box.dataset.corsFor = conn?.provider ?? '';
+      helpBox.append(copy);
       const diag = el('div', { class: 'cors-diagnosis' }, 'Probing the bucket, one request per header and method…');
-      help.insertBefore(diag, help.children[1] ?? null);
+      helpBox.insertBefore(diag, helpBox.children[1] ?? null);
       void probeCors().then((found) => {
         const ul = el('ul', { class: 'cors-findings' });
         for (const x of found) ul.append(el('li', { 'data-check': x.check, 'data-ok': String(x.ok), class: x.ok ? 'ok' : 'bad' }, `${x.ok ? '✓' : '✗'} ${x.text}`));
         diag.replaceChildren(el('p', {}, found.length ? 'What this page found, just now:' : ''), ul);
         diag.dataset.done = 'true';
       });
-      box.append(help);
+      box.append(helpBox);
       box.classList.add('cors');
     }
   } else {
@@ -254,23 +324,24 @@ function closeModal(v: string | null): void {
 // ---------------------------------------------------------------------------------------------
 // Location in the hash: #s3/<bucket>/<prefix segments>?endpoint=...&region=... (no secrets).
 
-function hashFor(c: Pick<Conn, 'provider' | 'bucket' | 'endpoint' | 'region'>, p: string): string {
+function hashFor(c: Pick<Conn, 'provider' | 'bucket' | 'endpoint' | 'region' | 'account'>, p: string): string {
   const segs = p.split('/').filter((s, i, a) => s !== '' || i < a.length - 1).map(encodeURIComponent);
   let h = `#${c.provider}/${encodeURIComponent(c.bucket)}/${segs.length ? segs.join('/') + '/' : ''}`;
   const q = new URLSearchParams();
-  if (c.provider === 's3' && c.endpoint) q.set('endpoint', c.endpoint);
+  if (c.provider !== 'memory' && c.endpoint) q.set('endpoint', c.endpoint);
   if (c.provider === 's3' && c.region) q.set('region', c.region);
+  if (c.provider === 'azure' && c.account) q.set('account', c.account);
   if ([...q].length) h += `?${q}`;
   return h;
 }
-interface HashLoc { provider: 's3' | 'memory'; bucket: string; prefix: string; endpoint: string; region: string; }
+interface HashLoc { provider: ProviderName; bucket: string; prefix: string; endpoint: string; region: string; account: string; }
 function parseHash(h: string): HashLoc | null {
-  const m = /^#(s3|memory)\/([^/?]+)\/?([^?]*)(?:\?(.*))?$/.exec(h);
+  const m = /^#(s3|gcs|azure|memory)\/([^/?]+)\/?([^?]*)(?:\?(.*))?$/.exec(h);
   if (!m) return null;
   const q = new URLSearchParams(m[4] ?? '');
   try {
     const p = (m[3] ?? '').split('/').filter((s) => s !== '').map(decodeURIComponent).join('/');
-    return { provider: m[1] as 's3' | 'memory', bucket: decodeURIComponent(m[2] ?? ''), prefix: p ? `${p}/` : '', endpoint: q.get('endpoint') ?? '', region: q.get('region') ?? '' };
+    return { provider: m[1] as ProviderName, bucket: decodeURIComponent(m[2] ?? ''), prefix: p ? `${p}/` : '', endpoint: q.get('endpoint') ?? '', region: q.get('region') ?? '', account: q.get('account') ?? '' };
   } catch {
     return null;
   }
@@ -282,10 +353,12 @@ function parseHash(h: string): HashLoc | null {
 const form = $('connect-form') as HTMLFormElement;
 function formConn(): Conn {
   const v = (n: string) => ((form.elements.namedItem(n) as HTMLInputElement | null)?.value ?? '').trim();
+  const raw = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | null)?.value ?? '';
+  const provider = PROVIDERS.find((p) => p === v('provider')) ?? 's3';
   return {
-    provider: v('provider') === 'memory' ? 'memory' : 's3',
-    endpoint: v('endpoint'), region: v('region'), bucket: v('bucket'),
-    key: v('key'), secret: (form.elements.namedItem('secret') as HTMLInputElement).value, token: v('token'),
+    provider, endpoint: v('endpoint'), region: v('region'), bucket: v('bucket'),
+    key: v('key'), secret: raw('secret'), token: v('token'), bearer: v('bearer'),
+    account: v('account'), account_key: raw('account_key'), sas: v('sas').replace(/^\?/, ''),
     anon: (form.elements.namedItem('anon') as HTMLInputElement).checked,
   };
 }
@@ -298,11 +371,19 @@ function fillForm(c: Partial<Conn>): void {
   }
   syncProvider();
 }
+const ENDPOINT_HINT: Record<ProviderName, string> = {
+  s3: 'empty for AWS, e.g. http://127.0.0.1:9000',
+  gcs: 'empty for storage.googleapis.com, e.g. http://127.0.0.1:9023',
+  azure: 'empty for https://ACCOUNT.blob.core.windows.net, e.g. http://127.0.0.1:10000/devstoreaccount1',
+  memory: '',
+};
 function syncProvider(): void {
-  const mem = (form.elements.namedItem('provider') as HTMLSelectElement).value === 'memory';
-  for (const e of form.querySelectorAll<HTMLElement>('.s3only')) e.hidden = mem;
+  const p = (form.elements.namedItem('provider') as HTMLSelectElement).value as ProviderName;
+  // A field shows for the providers its classes name (p-s3, p-gcs, ...).
+  for (const e of form.querySelectorAll<HTMLElement>('[class*="p-"]')) e.hidden = !e.classList.contains(`p-${p}`) && [...e.classList].some((c) => c.startsWith('p-'));
+  (form.elements.namedItem('endpoint') as HTMLInputElement).placeholder = ENDPOINT_HINT[p] ?? '';
   const b = form.elements.namedItem('bucket') as HTMLInputElement;
-  if (mem && !b.value) b.value = 'scratch';
+  if (p === 'memory' && !b.value) b.value = 'scratch';
 }
 (form.elements.namedItem('provider') as HTMLSelectElement).addEventListener('change', syncProvider);
 
@@ -314,6 +395,31 @@ async function seedMemory(f: PailFs, bucket: string): Promise<void> {
   await f.put(`${bucket}/notes/<b>not bold</b>.txt`, enc.encode('keys are shown as text\n'));
 }
 
+// The store's URL and its options, named as s3fs, gcsfs and adlfs name them.
+function storeUrl(c: Conn): string {
+  return `${{ s3: 's3', gcs: 'gs', azure: 'az', memory: 'memory' }[c.provider]}://${c.bucket}`;
+}
+function storeOptions(c: Conn): Record<string, string | boolean> {
+  const o: Record<string, string | boolean> = {};
+  if (c.endpoint) o.endpoint_url = c.endpoint;
+  if (c.anon) o.anon = true;
+  if (c.provider === 's3') {
+    if (c.region) o.region = c.region;
+    if (!c.anon) {
+      if (c.key) o.key = c.key;
+      if (c.secret) o.secret = c.secret;
+      if (c.token) o.token = c.token;
+    }
+  } else if (c.provider === 'gcs') {
+    if (!c.anon && c.bearer) o.token = c.bearer;
+  } else if (c.provider === 'azure') {
+    if (c.account) o.account_name = c.account;
+    if (!c.anon && c.account_key) o.account_key = c.account_key;
+    if (!c.anon && c.sas) o.sas_token = c.sas;
+  }
+  return o;
+}
+
 async function connect(c: Conn, remember: boolean, at: string): Promise<void> {
   $('connect-status').textContent = 'Connecting…';
   try {
@@ -323,25 +429,16 @@ async function connect(c: Conn, remember: boolean, at: string): Promise<void> {
       await f.mkdir(c.bucket);
       await seedMemory(f, c.bucket);
     } else {
-      const o: Record<string, string | boolean> = {};
-      if (c.endpoint) o.endpoint_url = c.endpoint;
-      if (c.region) o.region = c.region;
-      if (c.anon) o.anon = true;
-      else {
-        if (c.key) o.key = c.key;
-        if (c.secret) o.secret = c.secret;
-        if (c.token) o.token = c.token;
-      }
-      f = PailFs.fromUrl(`s3://${c.bucket}`, o);
+      f = PailFs.fromUrl(storeUrl(c), storeOptions(c));
     }
     fs = f;
     conn = c;
-    if (remember && c.provider === 's3') sessionStorage.setItem(REMEMBER, JSON.stringify(c));
+    if (remember && c.provider !== 'memory') sessionStorage.setItem(REMEMBER, JSON.stringify(c));
     else sessionStorage.removeItem(REMEMBER);
     $('connect').hidden = true;
     $('browser').hidden = false;
     button('disconnect').hidden = false;
-    $('where').textContent = c.provider === 'memory' ? `memory://${c.bucket} (in this tab)` : `${c.endpoint || 'AWS'} · ${c.bucket}`;
+    $('where').textContent = c.provider === 'memory' ? `memory://${c.bucket} (in this tab)` : `${c.endpoint || { s3: 'AWS', gcs: 'Google Cloud Storage', azure: `Azure (${c.account})` }[c.provider]} · ${c.bucket}`;
     $('connect-status').textContent = '';
     const target = hashFor(c, at);
     if (location.hash !== target) history.replaceState(null, '', target);
@@ -364,7 +461,7 @@ form.addEventListener('submit', (ev) => {
 button('disconnect').addEventListener('click', () => {
   fs = null; conn = null; rows = []; view = [];
   sessionStorage.removeItem(REMEMBER);
-  fillForm({ secret: '', token: '' });
+  fillForm({ secret: '', token: '', bearer: '', account_key: '', sas: '' });
   $('browser').hidden = true; $('connect').hidden = false;
   button('disconnect').hidden = true; $('where').textContent = '';
 });
@@ -382,7 +479,7 @@ function navigate(p: string): void {
 window.addEventListener('hashchange', () => {
   const h = parseHash(location.hash);
   if (!conn || !h || h.bucket !== conn.bucket || h.provider !== conn.provider) {
-    if (h && !conn) fillForm({ provider: h.provider, bucket: h.bucket, endpoint: h.endpoint, region: h.region });
+    if (h && !conn) fillForm({ provider: h.provider, bucket: h.bucket, endpoint: h.endpoint, region: h.region, account: h.account });
     return;
   }
   if (h.prefix !== prefix) void openFolder(h.prefix);
@@ -1141,7 +1238,7 @@ async function start(): Promise<void> {
   await init();
   syncProvider();
   const h = parseHash(location.hash);
-  if (h) fillForm({ provider: h.provider, bucket: h.bucket, endpoint: h.endpoint, region: h.region });
+  if (h) fillForm({ provider: h.provider, bucket: h.bucket, endpoint: h.endpoint, region: h.region, account: h.account });
   // Remembered in this tab (sessionStorage), for the same bucket.
   const saved = sessionStorage.getItem(REMEMBER);
   if (saved) {
@@ -1161,7 +1258,7 @@ async function start(): Promise<void> {
     if (r.ok) {
       const p = await r.json() as Profile;
       if (!h || (h.provider === 's3' && h.bucket === p.bucket)) {
-        const c: Conn = { provider: 's3', endpoint: p.endpoint ?? '', region: p.region ?? '', bucket: p.bucket ?? '', key: p.key ?? '', secret: p.secret ?? '', token: p.token ?? '', anon: false };
+        const c: Conn = { ...NO_CONN, endpoint: p.endpoint ?? '', region: p.region ?? '', bucket: p.bucket ?? '', key: p.key ?? '', secret: p.secret ?? '', token: p.token ?? '' };
         fillForm(c);
         $('connect-status').textContent = 'Filled in from the demo profile';
         await connect(c, false, h?.prefix ?? '');
