@@ -244,6 +244,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `listPages`. */
+export interface ListOptions extends CallOptions {
+  /** Only the names in the folder that begin with this (filtered by the server). */
+  startsWith?: string;
+}
+
 export interface GetOptions extends CallOptions {
   onProgress?: (done: number, total: number) => void;
 }
@@ -283,6 +289,9 @@ extern "C" {
     /// `{ signal?, onProgress? }`
     #[wasm_bindgen(typescript_type = "GetOptions")]
     pub type GetOptions;
+    /// `{ signal?, startsWith? }`
+    #[wasm_bindgen(typescript_type = "ListOptions")]
+    pub type ListOptions;
     /// `{ method?, expires? }`
     #[wasm_bindgen(typescript_type = "PresignOptions")]
     pub type PresignOptions;
@@ -624,14 +633,18 @@ impl PailFs {
     }
 
     /// Pages of the keys below `path` (every level with `recursive`, else one level with
-    /// directories), `pageSize` entries at most per page.
+    /// directories), `pageSize` entries at most per page. `{ startsWith }` lists only the names
+    /// in `path` that begin with it: the server filters (it is the listing's prefix), so a
+    /// match deep in a 100,000-key folder costs one request, not a walk.
     #[wasm_bindgen(js_name = listPages, unchecked_return_type = "AsyncIterableIterator<Entry[]>")]
-    pub fn list_pages(&self, path: String, recursive: bool, page_size: Option<u32>, options: Option<CallOptions>) -> JsValue {
+    pub fn list_pages(&self, path: String, recursive: bool, page_size: Option<u32>, options: Option<ListOptions>) -> JsValue {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let (bucket, key) = crate::fs::path::split_path(&path);
-        let prefix = if key.is_empty() { key } else { format!("{key}/") };
+        let mut prefix = if key.is_empty() { key } else { format!("{key}/") };
+        prefix.push_str(&opt_str(&options, "startsWith").unwrap_or_default());
         let req = ListRequest { prefix, delimited: !recursive, max_keys: page_size, ..ListRequest::default() };
         let pager = Rc::new(std::cell::RefCell::new(ListPager::new(req)));
-        let listing = Listing { fs: self.fs.clone(), bucket, pager, signal: call_signal(options) };
+        let listing = Listing { fs: self.fs.clone(), bucket, pager, signal: signal(&options) };
         async_iterable(listing.into())
     }
 

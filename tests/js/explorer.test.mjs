@@ -356,11 +356,18 @@ try {
     assert.match(await page.locator('#count').textContent(), /6 selected/);
     await shot(page, 'many-sorted-desc-selected');
     await page.locator('.thead .sort[data-sort=name]').click();
-    // "Starts with": matched while paging; pages without a match are skipped.
+    // "Starts with" is the listing's prefix: one request, answered by the server with the ten
+    // matches only (not three pages walked through).
+    const lists = [];
+    const onList = (r) => { if (r.method() === 'GET' && r.url().includes('list-type=2')) lists.push(new URL(r.url()).searchParams.get('prefix')); };
+    page.on('request', onList);
     await page.fill('#prefix-filter', 'k0299');
-    await page.waitForFunction(() => document.querySelector('#count')?.textContent?.includes('matched while paging'));
+    await page.waitForFunction(() => document.querySelector('#count')?.textContent?.includes('filtered by the server'));
     await waitRows(page, 'k02990.txt');
     assert.equal((await rowsIn(page)).length, 10);
+    assert.equal(await loaded(page), 10);
+    page.off('request', onList);
+    assert.deepEqual(lists, ['many/k0299'], 'one listing request, with the typed prefix');
     await page.fill('#prefix-filter', '');
   });
 

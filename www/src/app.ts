@@ -514,7 +514,8 @@ async function openFolder(p: string, startsWith = ''): Promise<void> {
   renderCrumbs();
   showSide(null);
   const base = `${conn.bucket}${prefix ? `/${prefix.slice(0, -1)}` : ''}`;
-  pager = (fs.listPages(base, false, PAGE) as AsyncIterableIterator<Entry[]>)[Symbol.asyncIterator]();
+  // "Starts with" is the listing's prefix: the server filters, however large the folder.
+  pager = (fs.listPages(base, false, PAGE, { startsWith }) as AsyncIterableIterator<Entry[]>)[Symbol.asyncIterator]();
   $('viewport').scrollTop = 0;
   render();
   await loadMore(gen);
@@ -526,20 +527,15 @@ async function loadMore(gen = generation): Promise<void> {
   updateCount();
   const cut = conn.bucket.length + 1 + prefix.length;
   try {
-    // With a server-side prefix, pages that hold nothing matching are skipped until one does.
-    for (;;) {
-      const r = await pager.next();
-      if (gen !== generation) return;
-      if (r.done) { done = true; break; }
-      let added = 0;
+    const r = await pager.next();
+    if (gen !== generation) return;
+    if (r.done) done = true;
+    else {
       for (const e of r.value) {
         const name = e.name.slice(cut).replace(/\/$/, '');
         if (name === '') continue; // the folder's own marker object
-        if (serverPrefix && !name.startsWith(serverPrefix)) continue;
         rows.push({ name, dir: e.type === 'directory', size: e.size, etag: e.etag, modified: e.lastModified, storageClass: e.storageClass });
-        added++;
       }
-      if (added > 0 || !serverPrefix) break;
     }
   } catch (e) {
     if (gen === generation) { done = true; failed = true; showError(`Listing ${conn.bucket}/${prefix} failed`, e); }
@@ -576,7 +572,7 @@ function updateCount(): void {
   const filtered = input('filter').value ? `${view.length} match of ` : '';
   const more = failed ? 'listing failed' : done ? 'all loaded' : loading ? 'loading…' : 'more on the server';
   const sorted = sortKey === 'name' && !sortDesc ? '' : ` · sorted by ${sortKey} within the loaded rows`;
-  $('count').textContent = `${filtered}${rows.length} loaded (${more})${sorted}${serverPrefix ? ` · names starting “${serverPrefix}” (matched while paging)` : ''}${selected.size ? ` · ${selected.size} selected` : ''}`;
+  $('count').textContent = `${filtered}${rows.length} loaded (${more})${sorted}${serverPrefix ? ` · names starting “${serverPrefix}” (filtered by the server)` : ''}${selected.size ? ` · ${selected.size} selected` : ''}`;
   $('count').dataset.loaded = String(rows.length);
   $('count').dataset.done = String(done);
   button('load-more').hidden = done;
