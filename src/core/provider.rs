@@ -74,6 +74,9 @@ pub struct Quirks {
     /// The server fails suffix ranges (s3s-fs: one longer than the object): they are read as
     /// an absolute range after a HEAD.
     pub no_suffix_ranges: bool,
+    /// The server has no batch endpoint (storage-testbench answers `/batch/storage/v1` with
+    /// 501): deletes go one request per key.
+    pub no_batch_delete: bool,
 }
 
 /// An HTTP storage service (S3 today; GCS and Azure next), as plain request builders and

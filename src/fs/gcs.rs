@@ -165,4 +165,38 @@ mod tests {
         let rewrite = "POST http://127.0.0.1:9/storage/v1/b/bkt/o/big/rewriteTo/b/bkt/o/copy";
         assert_eq!(urls, [rewrite.to_string(), format!("{rewrite}?rewriteToken=t1"), format!("{rewrite}?rewriteToken=t2")]);
     }
+
+    #[test]
+    fn a_recursive_rm_is_one_batch_and_reports_the_key_it_could_not_delete() {
+        let not_found = r#"{"error":{"code":404,"message":"No such object","errors":[{"reason":"notFound"}]}}"#;
+        let list = r#"{"items":[{"name":"d/a","size":"1"},{"name":"d/b","size":"1"},{"name":"d/c","size":"1"}]}"#;
+        let part = |i: usize, status: &str| {
+            format!(
+                "--B\r\nContent-Type: application/http\r\nContent-ID: <response-pailfs+{i}>\r\n\r\nHTTP/1.1 {status}\r\n\r\n\r\n"
+            )
+        };
+        let batch = format!("{}{}{}--B--\r\n", part(0, "204 No Content"), part(1, "404 Not Found"), part(2, "403 Forbidden"));
+        let s = Script::new(vec![
+            answer(404, &[], not_found),
+            answer(200, &[], list),
+            answer(200, &[("content-type", "multipart/mixed; boundary=B")], batch),
+        ]);
+        let e = futures::executor::block_on(fs(&s).rm("bkt/d", true)).unwrap_err();
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::Service, Some("403")), "{e:?}");
+        assert!(e.message.starts_with("1 of the deletions failed; first: bkt/d/c: 403"), "{}", e.message);
+        let sent = s.sent();
+        let last = sent.last().unwrap();
+        assert_eq!((sent.len(), last.method, last.url().as_str()), (3, Method::Post, "http://127.0.0.1:9/batch/storage/v1"));
+        let body = std::str::from_utf8(&last.body).unwrap();
+        let deletes: Vec<&str> = body.lines().filter(|l| l.starts_with("DELETE ")).collect();
+        assert_eq!(
+            deletes,
+            [
+                "DELETE /storage/v1/b/bkt/o/d%2Fa HTTP/1.1",
+                "DELETE /storage/v1/b/bkt/o/d%2Fb HTTP/1.1",
+                "DELETE /storage/v1/b/bkt/o/d%2Fc HTTP/1.1"
+            ]
+        );
+        assert_eq!(last.headers.get("authorization"), Some("Bearer ya29.tok"), "the batch carries the token for its parts");
+    }
 }

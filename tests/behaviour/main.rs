@@ -153,7 +153,7 @@ pub async fn s3s() -> Fixture {
     let store = s3_store("S3S", None);
     let mut config = store.config().clone();
     config.url_encoded_listing = false;
-    config.quirks = Quirks { head_fails_on_prefixes: true, no_suffix_ranges: true };
+    config.quirks = Quirks { head_fails_on_prefixes: true, no_suffix_ranges: true, ..Quirks::default() };
     let caps = Capabilities { any_key: false, ..store.capabilities() };
     let creds = AwsCredentials::new(env("PAILFS_S3S_KEY"), env("PAILFS_S3S_SECRET"));
     // Its 500s for directory paths are deterministic: retrying them only slows the suite.
@@ -176,7 +176,7 @@ pub async fn gcs() -> Fixture {
     let mut config =
         GcsConfig::custom(&env("PAILFS_GCS_ENDPOINT")).expect("gcs endpoint").with_project(Some("test-project".into()));
     // A suffix range longer than the object gets `Content-Range: bytes -20-9/10` from it.
-    config.quirks = Quirks { no_suffix_ranges: true, ..Quirks::default() };
+    config.quirks = Quirks { no_suffix_ranges: true, no_batch_delete: true, ..Quirks::default() };
     let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
     with_bucket(AnyStore::Gcs(store), "gcs", Server { lists_uploads: false, verifies_signatures: false }, None).await
 }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::config::GcsConfig;
-use super::{request as rq, response as rs};
+use super::{batch, request as rq, response as rs};
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, Response};
 use crate::core::provider::{Call, Provider, Quirks};
@@ -30,7 +30,7 @@ impl Provider for GcsConfig {
             presign: true,
             any_key: true,
             upload: UploadModel::GCS_RESUMABLE,
-            max_delete_batch: rq::MAX_DELETE,
+            max_delete_batch: if self.quirks.no_batch_delete { 1 } else { batch::MAX_BATCH },
             conditional_put: true,
             s3_etags: false,
         }
@@ -102,11 +102,18 @@ impl Provider for GcsConfig {
     }
 
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>> {
-        let [key] = keys else {
-            return Err(Error::invalid_input(format!("GCS deletes {} key per call here, not {}", rq::MAX_DELETE, keys.len())));
-        };
-        // Already gone is deleted.
-        Ok(Call::new(rq::delete_object(self, bucket, key)?, rs::parse_delete).also_ok(404))
+        match keys {
+            // One key is one DELETE, with or without a batch endpoint; already gone is deleted.
+            [key] => Ok(Call::new(rq::delete_object(self, bucket, key)?, rs::parse_delete).also_ok(404)),
+            _ if self.quirks.no_batch_delete => Err(Error::invalid_input(format!(
+                "this GCS server takes one key per delete (no batch endpoint), not {}",
+                keys.len()
+            ))),
+            _ => {
+                let asked = keys.to_vec();
+                Ok(Call::new(batch::delete_batch(self, bucket, keys)?, move |r| batch::parse_delete_batch(&asked, r)))
+            }
+        }
     }
 
     fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<Call<String>> {
@@ -184,7 +191,11 @@ mod tests {
         let del = c.delete_batch("bkt", &["k".to_string()]).unwrap();
         assert!(del.accepts(&answer(404)) && (del.parse)(&answer(404)).unwrap().is_empty());
         assert!(!del.accepts(&answer(412)));
-        assert!(c.delete_batch("bkt", &["a".to_string(), "b".to_string()]).is_err());
+        let two = ["a".to_string(), "b".to_string()];
+        assert_eq!(c.delete_batch("bkt", &two).unwrap().request.path, "/batch/storage/v1");
+        let single = GcsConfig { quirks: Quirks { no_batch_delete: true, ..Quirks::default() }, ..cfg() };
+        assert!(single.delete_batch("bkt", &two).is_err());
+        assert_eq!(single.capabilities().max_delete_batch, 1);
         let create = c.create_bucket("bkt").unwrap();
         assert!(create.accepts(&answer(409)));
         assert_eq!((create.parse)(&answer(409)).unwrap_err().kind, ErrorKind::AlreadyExists);
@@ -205,7 +216,7 @@ mod tests {
     #[test]
     fn capabilities_are_gcs() {
         let caps = cfg().capabilities();
-        assert_eq!((caps.upload, caps.s3_etags, caps.max_delete_batch), (UploadModel::GCS_RESUMABLE, false, 1));
+        assert_eq!((caps.upload, caps.s3_etags, caps.max_delete_batch), (UploadModel::GCS_RESUMABLE, false, 100));
         assert_eq!(cfg().protocol(), "gs");
     }
 }

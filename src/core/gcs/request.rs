@@ -8,10 +8,6 @@ use crate::core::etag::unquote;
 use crate::core::http::{Method, Request};
 use crate::core::types::{ByteRange, ListRequest, PutOptions};
 
-/// Keys one `delete_batch` call removes: one DELETE each (the `/batch/storage/v1` multipart
-/// form is not built yet), run concurrently by the facade.
-pub const MAX_DELETE: usize = 1;
-
 const JSON: &str = "application/json; charset=UTF-8";
 const OCTETS: &str = "application/octet-stream";
 
