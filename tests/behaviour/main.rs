@@ -309,3 +309,32 @@ async fn gcs_cancelled_sessions_are_gone() {
     assert!(!fx.fs.exists(&fx.p(k)).await.unwrap());
     fx.cleanup().await;
 }
+
+/// A simple upload carries the body's MD5 and CRC32C in its metadata: storage-testbench
+/// (as GCS) refuses a body that does not match them, and makes no object. The same request
+/// uncorrupted is accepted, so it is the hash that is checked.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_refuses_an_upload_whose_body_does_not_match_its_hashes() {
+    use pailfs::transport::Transport;
+    let fx = gcs().await;
+    let AnyStore::Gcs(store) = fx.fs.store() else { unreachable!() };
+    let data = cases::data(1000, 5);
+    let good = pailfs::core::gcs::insert_multipart(store.config(), &fx.bucket, "hashed", data, &Default::default()).unwrap();
+    let mut bad = good.clone();
+    let mut body = bad.body.to_vec();
+    let at = body.len() - 100; // inside the media part, before the closing delimiter
+    body[at] ^= 1;
+    bad.body = body.into();
+    let http = ReqwestTransport::default();
+    let refused = http.send(bad).await.unwrap();
+    // GCS answers 400; the testbench answers 412 (its generic "mismatch"), naming the hash.
+    let why = String::from_utf8_lossy(&refused.body).to_string();
+    assert_eq!(refused.status, 412, "{why}");
+    assert!(why.contains("md5Hash validation failed"), "{why}");
+    assert!(!fx.fs.exists(&fx.p("hashed")).await.unwrap(), "a refused upload makes no object");
+    let accepted = http.send(good).await.unwrap();
+    assert_eq!(accepted.status, 200, "{}", String::from_utf8_lossy(&accepted.body));
+    assert!(fx.fs.exists(&fx.p("hashed")).await.unwrap());
+    fx.cleanup().await;
+}

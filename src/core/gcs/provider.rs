@@ -80,7 +80,7 @@ impl Provider for GcsConfig {
 
     fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<Call<ObjectMeta>> {
         let (k, sent) = (key.to_string(), data.clone());
-        Ok(Call::new(rq::insert_media(self, bucket, key, data, opts)?, move |r| rs::parse_insert(&k, &sent, r)))
+        Ok(Call::new(rq::insert_multipart(self, bucket, key, data, opts)?, move |r| rs::parse_insert(&k, &sent, r)))
     }
 
     fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool {

@@ -121,20 +121,45 @@ pub fn get_media(cfg: &GcsConfig, bucket: &str, key: &str, range: Option<ByteRan
     Ok(req)
 }
 
-/// objects.insert, `uploadType=media`: the whole object in one request.
-pub fn insert_media(cfg: &GcsConfig, bucket: &str, key: &str, body: Bytes, opts: &PutOptions) -> Result<Request> {
+/// objects.insert, `uploadType=multipart`: the whole object in one request, its metadata
+/// first. The metadata carries the body's MD5 and CRC32C, which GCS checks before it makes the
+/// object, so a body corrupted on the way is refused (400) instead of stored; `X-Goog-Hash`
+/// says the same for servers that read the header.
+pub fn insert_multipart(cfg: &GcsConfig, bucket: &str, key: &str, body: Bytes, opts: &PutOptions) -> Result<Request> {
     super::encode_object_name(key)?;
     let cond = write_condition(opts)?;
     let ct = opts.content_type.clone().unwrap_or_else(|| OCTETS.into());
-    let len = body.len();
+    let (md5, crc) = (super::md5_base64(&body), super::crc32c_base64(&body));
+    let meta = serde_json::json!({ "name": key, "contentType": ct, "md5Hash": md5, "crc32c": crc });
+    let boundary = boundary_absent_from(&body, crc32c::crc32c(&body));
+    let head = format!("--{boundary}\r\nContent-Type: {JSON}\r\n\r\n{meta}\r\n--{boundary}\r\nContent-Type: {ct}\r\n\r\n");
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let mut all = Vec::with_capacity(head.len() + body.len() + tail.len());
+    all.extend_from_slice(head.as_bytes());
+    all.extend_from_slice(&body);
+    all.extend_from_slice(tail.as_bytes());
+    let len = all.len();
     let req = cfg
         .upload(Method::Post, bucket)?
-        .query_param("uploadType", "media")
+        .query_param("uploadType", "multipart")
         .query_param("name", key)
-        .header("Content-Type", ct)
+        .header("Content-Type", format!("multipart/related; boundary={boundary}"))
         .header("Content-Length", len.to_string())
-        .with_body(body);
+        .header("X-Goog-Hash", format!("crc32c={crc},md5={md5}"))
+        .with_body(all);
     Ok(with_condition(req, cond))
+}
+
+/// A multipart boundary that does not occur in `data`. Named after `seed` (the data's CRC32C),
+/// so a clash takes data made to clash; the counter settles even that.
+fn boundary_absent_from(data: &[u8], seed: u32) -> String {
+    (0u32..)
+        .map(|n| format!("pailfs-{seed:08x}-{n}"))
+        .find(|b| {
+            let delim = format!("--{b}");
+            !data.windows(delim.len()).any(|w| w == delim.as_bytes())
+        })
+        .expect("some boundary is absent from any finite body")
 }
 
 /// One call of objects.rewrite of one object onto another; `token` continues a rewrite the
@@ -279,18 +304,29 @@ mod tests {
 
     #[test]
     fn writes_and_conditions() {
-        let r = insert_media(&cfg(), "bkt", "a/b", Bytes::from_static(b"xy"), &PutOptions::default()).unwrap();
-        assert_eq!(r.url(), "http://127.0.0.1:9023/upload/storage/v1/b/bkt/o?uploadType=media&name=a%2Fb");
-        assert_eq!((r.headers.get("content-type"), r.headers.get("content-length")), (Some(OCTETS), Some("2")));
-        assert_eq!(&r.body[..], b"xy");
+        let r = insert_multipart(&cfg(), "bkt", "a/b", Bytes::from_static(b"hello"), &PutOptions::default()).unwrap();
+        assert_eq!(r.url(), "http://127.0.0.1:9023/upload/storage/v1/b/bkt/o?uploadType=multipart&name=a%2Fb");
+        let boundary = format!("pailfs-{:08x}-0", crc32c::crc32c(b"hello"));
+        assert_eq!(r.headers.get("content-type"), Some(format!("multipart/related; boundary={boundary}").as_str()));
+        assert_eq!(r.headers.get("content-length"), Some(r.body.len().to_string().as_str()));
+        assert_eq!(r.headers.get("x-goog-hash"), Some("crc32c=mnG7TA==,md5=XUFAKrxLKna5cZ2REBfFkg=="));
+        let meta =
+            r#"{"contentType":"application/octet-stream","crc32c":"mnG7TA==","md5Hash":"XUFAKrxLKna5cZ2REBfFkg==","name":"a/b"}"#;
+        let expected = format!(
+            "--{boundary}\r\nContent-Type: {JSON}\r\n\r\n{meta}\r\n--{boundary}\r\nContent-Type: {OCTETS}\r\n\r\nhello\r\n--{boundary}--\r\n"
+        );
+        assert_eq!(std::str::from_utf8(&r.body).unwrap(), expected);
+        // A body holding the first choice of boundary gets another.
+        assert_eq!(boundary_absent_from(b"x\r\n--pailfs-00000007-0\r\n", 7), "pailfs-00000007-1");
+        assert_eq!(boundary_absent_from(b"--pailfs-00000007-0--pailfs-00000007-1", 7), "pailfs-00000007-2");
         let create = PutOptions { if_none_match_any: true, ..Default::default() };
-        let r = insert_media(&cfg(), "bkt", "k", Bytes::new(), &create).unwrap();
+        let r = insert_multipart(&cfg(), "bkt", "k", Bytes::new(), &create).unwrap();
         assert!(r.url().ends_with("&ifGenerationMatch=0"), "{}", r.url());
         let pinned =
             PutOptions { if_match: Some("\"1700\"".into()), content_type: Some("text/csv".into()), ..Default::default() };
-        let r = insert_media(&cfg(), "bkt", "k", Bytes::new(), &pinned).unwrap();
+        let r = insert_multipart(&cfg(), "bkt", "k", Bytes::new(), &pinned).unwrap();
         assert!(r.url().ends_with("&ifGenerationMatch=1700"), "{}", r.url());
-        assert_eq!(r.headers.get("content-type"), Some("text/csv"));
+        assert!(std::str::from_utf8(&r.body).unwrap().contains("\r\nContent-Type: text/csv\r\n\r\n\r\n--"));
         let e = write_condition(&PutOptions { if_match: Some("\"0000\"".into()), ..Default::default() }).unwrap_err();
         assert_eq!(e.kind, ErrorKind::PreconditionFailed);
         let e = write_condition(&PutOptions { if_match: Some("CKWasoTgyPkCEAE=".into()), ..Default::default() }).unwrap_err();
