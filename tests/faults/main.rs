@@ -121,7 +121,7 @@ async fn workload<S: Store + Clone + 'static>(
             }
             "list" => {
                 let found: Vec<String> = fs
-                    .find(&bucket, None, false)
+                    .find(bucket, None, false)
                     .await
                     .unwrap_or_else(|e| panic!("op {i} {op}: {e}"))
                     .into_iter()
