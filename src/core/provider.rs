@@ -146,8 +146,8 @@ pub trait Provider: Send + Sync + 'static {
         Err(Error::not_supported(format!("{}: block uploads", self.protocol())))
     }
 
-    /// Resumable (GCS): one chunk of the session `create_multipart` started, and the query of
-    /// its committed offset. Sent once each (see [`Call::once`]): the upload machine decides.
+    /// Resumable (GCS): one chunk of the session `create_multipart` started (`last`: the CRC32C
+    /// of the whole object, on the chunk that ends it), and the query of its committed offset. Sent once each (see [`Call::once`]): the upload machine decides.
     fn upload_chunk(
         &self,
         bucket: &str,
@@ -155,7 +155,7 @@ pub trait Provider: Send + Sync + 'static {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<Call<ChunkAck>> {
         let _ = (bucket, key, upload_id, offset, data, last);
         Err(Error::not_supported(format!("{}: resumable uploads", self.protocol())))

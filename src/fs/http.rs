@@ -472,7 +472,7 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<ChunkAck> {
         let chunk =
             async { self.call(self.inner.provider.upload_chunk(bucket, key, upload_id, offset, data, last)?.once()).await };

@@ -147,7 +147,7 @@ impl Provider for GcsConfig {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<Call<ChunkAck>> {
         let req = rq::upload_chunk(self, upload_id, offset, data, last)?;
         Ok(Call::new(req, rs::parse_chunk_ack).also_ok(RESUME_INCOMPLETE).once())
@@ -184,7 +184,7 @@ mod tests {
         let abort = c.abort_multipart("bkt", "k", SESSION).unwrap();
         assert!(abort.accepts(&answer(499)) && !abort.accepts(&answer(404)), "404 is the driver's to forgive");
         assert!((abort.parse)(&answer(499)).is_ok());
-        let chunk = c.upload_chunk("bkt", "k", SESSION, 0, Bytes::from_static(b"x"), false).unwrap();
+        let chunk = c.upload_chunk("bkt", "k", SESSION, 0, Bytes::from_static(b"x"), None).unwrap();
         assert!(chunk.accepts(&answer(308)) && !chunk.retry, "a chunk is sent once; the machine decides");
         let query = c.query_offset("bkt", "k", SESSION).unwrap();
         assert!(query.accepts(&answer(308)) && query.retry);

@@ -1,5 +1,7 @@
 //! One builder per JSON API call. Each returns an unsigned [`Request`]; the driver authorizes it.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 
 use super::config::GcsConfig;
@@ -200,21 +202,23 @@ pub fn start_resumable(cfg: &GcsConfig, bucket: &str, key: &str, opts: &PutOptio
     Ok(with_condition(req, cond))
 }
 
-/// One chunk of a session at `offset`: `Content-Range: bytes a-b/*`, or `/total` for the last.
-pub fn upload_chunk(cfg: &GcsConfig, session_uri: &str, offset: u64, data: Bytes, last: bool) -> Result<Request> {
+/// One chunk of a session at `offset`: `Content-Range: bytes a-b/*`, or `/total` for the last,
+/// which carries the whole object's CRC32C (`last`) in `X-Goog-Hash`: GCS checks it before it
+/// makes the object.
+pub fn upload_chunk(cfg: &GcsConfig, session_uri: &str, offset: u64, data: Bytes, last: Option<u32>) -> Result<Request> {
     let len = data.len() as u64;
     let end = offset.checked_add(len).ok_or_else(|| Error::invalid_input("chunk offset overflows"))?;
-    let range = match (len, last) {
+    let range = match (len, last.is_some()) {
         (0, true) => format!("bytes */{offset}"),
         (0, false) => return Err(Error::invalid_input("an empty chunk must be the last")),
         (_, true) => format!("bytes {offset}-{}/{end}", end - 1),
         (_, false) => format!("bytes {offset}-{}/*", end - 1),
     };
-    Ok(cfg
-        .session(Method::Put, session_uri)?
-        .header("Content-Range", range)
-        .header("Content-Length", len.to_string())
-        .with_body(data))
+    let mut req = cfg.session(Method::Put, session_uri)?.header("Content-Range", range);
+    if let Some(crc) = last {
+        req = req.header("X-Goog-Hash", format!("crc32c={}", B64.encode(crc.to_be_bytes())));
+    }
+    Ok(req.header("Content-Length", len.to_string()).with_body(data))
 }
 
 /// Ask a session how much it holds: an empty PUT with `Content-Range: bytes */*`.
@@ -352,16 +356,18 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body, serde_json::json!({"name": "a/b", "contentType": OCTETS}));
         assert_eq!(r.headers.get("x-upload-content-type"), Some(OCTETS));
-        let r = upload_chunk(&cfg(), SESSION, 262_144, Bytes::from(vec![0u8; 10]), false).unwrap();
+        let r = upload_chunk(&cfg(), SESSION, 262_144, Bytes::from(vec![0u8; 10]), None).unwrap();
+        assert!(r.headers.get("x-goog-hash").is_none(), "only the last chunk states the object's hash");
         assert_eq!((r.method, r.url().as_str()), (Method::Put, SESSION));
         assert_eq!(r.headers.get("content-range"), Some("bytes 262144-262153/*"));
         assert_eq!(r.headers.get("content-length"), Some("10"));
-        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::from_static(b"xy"), true).unwrap();
+        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::from_static(b"xy"), Some(crc32c::crc32c(b"hello"))).unwrap();
         assert_eq!(r.headers.get("content-range"), Some("bytes 4-5/6"));
-        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::new(), true).unwrap();
+        assert_eq!(r.headers.get("x-goog-hash"), Some("crc32c=mnG7TA=="));
+        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::new(), Some(0)).unwrap();
         assert_eq!(r.headers.get("content-range"), Some("bytes */4"));
-        assert!(upload_chunk(&cfg(), SESSION, 4, Bytes::new(), false).is_err());
-        assert!(upload_chunk(&cfg(), "http://other:1/upload/x?upload_id=1", 0, Bytes::from_static(b"x"), true).is_err());
+        assert!(upload_chunk(&cfg(), SESSION, 4, Bytes::new(), None).is_err());
+        assert!(upload_chunk(&cfg(), "http://other:1/upload/x?upload_id=1", 0, Bytes::from_static(b"x"), Some(0)).is_err());
         let r = query_offset(&cfg(), SESSION).unwrap();
         assert_eq!((r.headers.get("content-range"), r.body.len()), (Some("bytes */*"), 0));
         assert_eq!(cancel_resumable(&cfg(), SESSION).unwrap().method, Method::Delete);
