@@ -23,6 +23,9 @@ pub struct Call<T> {
     /// Whether the driver may repeat the request after a retryable failure. Off where the
     /// state machine above decides what to send next (a resumable chunk: ask the offset first).
     pub retry: bool,
+    /// A request whose method is not idempotent but which may be repeated after a failure
+    /// that hides whether it was carried out (starting a GCS resumable session makes no object).
+    pub repeatable: bool,
 }
 
 /// The parser of a successful answer.
@@ -30,12 +33,18 @@ pub type Parser<T> = Box<dyn Fn(&Response) -> Result<T> + Send + Sync>;
 
 impl<T> Call<T> {
     pub fn new(request: Request, parse: impl Fn(&Response) -> Result<T> + Send + Sync + 'static) -> Self {
-        Call { request, parse: Box::new(parse), also_ok: None, retry: true }
+        Call { request, parse: Box::new(parse), also_ok: None, retry: true, repeatable: false }
     }
 
     /// Parse answers with `status` too.
     pub fn also_ok(mut self, status: u16) -> Self {
         self.also_ok = Some(status);
+        self
+    }
+
+    /// Safe to repeat whatever its method (see [`Call::repeatable`]).
+    pub fn repeatable(mut self) -> Self {
+        self.repeatable = true;
         self
     }
 

@@ -164,7 +164,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
     /// (`outcome_unknown`), whatever the last attempt's failure was.
     pub async fn call<R>(&self, call: Call<R>) -> Result<R> {
         let inner = &self.inner;
-        let idempotent = call.request.method.is_idempotent();
+        let idempotent = call.repeatable || call.request.method.is_idempotent();
         let policy = if call.retry { self.retry } else { RetryPolicy::none() };
         let start = self.now();
         let mut attempts = 0;

@@ -366,3 +366,75 @@ async fn gcs_refuses_a_resumable_upload_whose_last_chunk_states_another_crc32c()
     assert!(fx.fs.cat(&fx.p(k)).await.unwrap() == data);
     fx.cleanup().await;
 }
+
+/// Asks storage-testbench's Retry Test API for these failures; returns the test's id.
+async fn retry_test(endpoint: &str, instructions: serde_json::Value) -> String {
+    let created = reqwest::Client::new()
+        .post(format!("{endpoint}/retry_test"))
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({ "instructions": instructions }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let test: serde_json::Value = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    test["id"].as_str().expect("retry test id").to_string()
+}
+
+/// Whether every failure the retry test asked for was injected.
+async fn retry_test_completed(endpoint: &str, id: &str) -> serde_json::Value {
+    let status = reqwest::get(format!("{endpoint}/retry_test/{id}")).await.unwrap().bytes().await.unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    status["completed"].clone()
+}
+
+fn retry_store(endpoint: &str, id: &str) -> GcsStore<RetryTest> {
+    let mut config = GcsConfig::custom(endpoint).unwrap().with_project(Some("test-project".into()));
+    config.quirks = Quirks { no_suffix_ranges: true, no_batch_delete: true, ..Quirks::default() };
+    let retry = RetryPolicy { base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
+    GcsStore::new(config, None, RetryTest(ReqwestTransport::default(), id.to_string()), Arc::new(SystemClock)).with_retry(retry)
+}
+
+/// A media read that breaks off after 256 KiB, then a reset connection, then a 503: the read
+/// continues from where the body stopped (pinned to the generation it started on) and the
+/// bytes are the object's, once each.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_reads_resume_through_the_testbench_failures() {
+    let endpoint = env("PAILFS_GCS_ENDPOINT");
+    let fx = gcs().await;
+    let data = cases::data(1024 * 1024 + 7, 9);
+    fx.fs.pipe(&fx.p("read.bin"), data.clone()).await.unwrap();
+    let id = retry_test(
+        &endpoint,
+        serde_json::json!({"storage.objects.get": ["return-broken-stream-after-256K", "return-reset-connection", "return-503"]}),
+    )
+    .await;
+    let store = retry_store(&endpoint, &id);
+    let got = store.get(&fx.bucket, "read.bin", None).await.expect("a read through three failures");
+    assert!(got.data == data, "every byte once, in order");
+    assert_eq!(got.meta.size, data.len() as u64);
+    assert!(store.stats().resumes.load(std::sync::atomic::Ordering::Relaxed) >= 1, "the read was continued, not restarted");
+    assert_eq!(retry_test_completed(&endpoint, &id).await, serde_json::Value::Bool(true), "every failure was injected");
+    fx.cleanup().await;
+}
+
+/// A resumable upload through a 503 on the session's creation, a reset connection on a chunk
+/// and a final chunk broken off after 100 bytes: the writer asks the session what it kept
+/// each time and finishes from there; the object is every byte once.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_resumable_uploads_survive_the_testbench_failures() {
+    let endpoint = env("PAILFS_GCS_ENDPOINT");
+    let fx = gcs().await;
+    let id = retry_test(
+        &endpoint,
+        serde_json::json!({"storage.objects.insert": ["return-503", "return-reset-connection", "return-broken-stream-final-chunk-after-100B"]}),
+    )
+    .await;
+    let fs = FileSystem::with_options(retry_store(&endpoint, &id), Options { part_size: 256 * 1024, ..Options::default() });
+    let data = cases::data(3 * 256 * 1024 + 1000, 10);
+    fs.pipe(&fx.p("up.bin"), data.clone()).await.expect("a resumable upload through three failures");
+    assert!(fx.fs.cat(&fx.p("up.bin")).await.unwrap() == data, "every byte once, in order");
+    assert_eq!(retry_test_completed(&endpoint, &id).await, serde_json::Value::Bool(true), "every failure was injected");
+    fx.cleanup().await;
+}

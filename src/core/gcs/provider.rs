@@ -117,7 +117,8 @@ impl Provider for GcsConfig {
     }
 
     fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<Call<String>> {
-        Ok(Call::new(rq::start_resumable(self, bucket, key, opts)?, rs::parse_start_resumable))
+        // A session that is never used expires and makes no object: a lost answer is asked again.
+        Ok(Call::new(rq::start_resumable(self, bucket, key, opts)?, rs::parse_start_resumable).repeatable())
     }
 
     fn upload_part(&self, _bucket: &str, _key: &str, _upload_id: &str, _number: u32, _data: Bytes) -> Result<Call<String>> {
@@ -150,7 +151,10 @@ impl Provider for GcsConfig {
         last: Option<u32>,
     ) -> Result<Call<ChunkAck>> {
         let req = rq::upload_chunk(self, upload_id, offset, data, last)?;
-        Ok(Call::new(req, rs::parse_chunk_ack).also_ok(RESUME_INCOMPLETE).once())
+        // An answer that cannot be read (a body broken off) says nothing of what the session
+        // kept: retryable, so the upload machine asks the session instead of giving up.
+        let parse = |r: &Response| rs::parse_chunk_ack(r).map_err(|e| e.retryable(true));
+        Ok(Call::new(req, parse).also_ok(RESUME_INCOMPLETE).once())
     }
 
     fn query_offset(&self, _bucket: &str, _key: &str, upload_id: &str) -> Result<Call<ChunkAck>> {
@@ -186,6 +190,10 @@ mod tests {
         assert!((abort.parse)(&answer(499)).is_ok());
         let chunk = c.upload_chunk("bkt", "k", SESSION, 0, Bytes::from_static(b"x"), None).unwrap();
         assert!(chunk.accepts(&answer(308)) && !chunk.retry, "a chunk is sent once; the machine decides");
+        let cut = Response::new(200, Headers::new(), r#"{"name":"k","si"#);
+        assert!((chunk.parse)(&cut).unwrap_err().retryable, "a cut answer sends the machine to ask the offset");
+        assert!(c.create_multipart("bkt", "k", &PutOptions::default()).unwrap().repeatable, "a POST safe to repeat");
+        assert!(!c.put("bkt", "k", Bytes::new(), &PutOptions::default()).unwrap().repeatable);
         let query = c.query_offset("bkt", "k", SESSION).unwrap();
         assert!(query.accepts(&answer(308)) && query.retry);
         let del = c.delete_batch("bkt", &["k".to_string()]).unwrap();
