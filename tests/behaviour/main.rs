@@ -71,9 +71,12 @@ pub struct Server {
     pub lists_uploads: bool,
     /// It checks request signatures, presigned URLs included (moto does not by default).
     pub verifies_signatures: bool,
+    /// It ignores write conditions on resumable uploads (fake-gcs-server checks them only on
+    /// single-request multipart uploads).
+    pub ignores_resumable_conditions: bool,
 }
 
-const NO_SERVER: Server = Server { lists_uploads: true, verifies_signatures: false };
+const NO_SERVER: Server = Server { lists_uploads: true, verifies_signatures: false, ignores_resumable_conditions: false };
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -162,11 +165,17 @@ pub async fn s3s() -> Fixture {
         .with_capabilities(caps)
         .with_retry(retry);
     // s3s-fs does not implement ListMultipartUploads; it checks every signature.
-    with_bucket(AnyStore::S3(store), "s3s", Server { lists_uploads: false, verifies_signatures: true }, None).await
+    with_bucket(
+        AnyStore::S3(store),
+        "s3s",
+        Server { lists_uploads: false, verifies_signatures: true, ignores_resumable_conditions: false },
+        None,
+    )
+    .await
 }
 
 pub async fn moto() -> Fixture {
-    let server = Server { lists_uploads: true, verifies_signatures: false };
+    let server = Server { lists_uploads: true, verifies_signatures: false, ignores_resumable_conditions: false };
     with_bucket(AnyStore::S3(s3_store("MOTO", None)), "moto", server, None).await
 }
 
@@ -178,7 +187,18 @@ pub async fn gcs() -> Fixture {
     // A suffix range longer than the object gets `Content-Range: bytes -20-9/10` from it.
     config.quirks = Quirks { no_suffix_ranges: true, no_batch_delete: true, ..Quirks::default() };
     let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
-    with_bucket(AnyStore::Gcs(store), "gcs", Server { lists_uploads: false, verifies_signatures: false }, None).await
+    let server = Server { lists_uploads: false, verifies_signatures: false, ignores_resumable_conditions: false };
+    with_bucket(AnyStore::Gcs(store), "gcs", server, None).await
+}
+
+/// fake-gcs-server (scripts/gcs.sh start fake): lighter than the testbench and less faithful
+/// (docs in ../shared/notes/test-servers.md). It has the batch endpoint, so deletes go in batches.
+pub async fn fake_gcs() -> Fixture {
+    let config =
+        GcsConfig::custom(&env("PAILFS_FAKEGCS_ENDPOINT")).expect("fake-gcs endpoint").with_project(Some("test-project".into()));
+    let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
+    let server = Server { lists_uploads: false, verifies_signatures: false, ignores_resumable_conditions: true };
+    with_bucket(AnyStore::Gcs(store), "fakegcs", server, None).await
 }
 
 /// Instantiate every case for one backend. The attribute is one bracketed token tree so it
@@ -215,6 +235,7 @@ behaviour_suite!(file);
 behaviour_suite!(s3s, [ignore = "needs s3s-fs: make test"]);
 behaviour_suite!(moto, [ignore = "needs moto: make test"]);
 behaviour_suite!(gcs, [ignore = "needs storage-testbench: make test"]);
+behaviour_suite!(fake_gcs, [ignore = "needs fake-gcs-server: make test"]);
 
 /// s3s-fs checks SigV4 signatures: a wrong secret is a typed permission error, not a panic
 /// or a parse failure, and the secret appears nowhere in the error.
@@ -436,5 +457,34 @@ async fn gcs_resumable_uploads_survive_the_testbench_failures() {
     fs.pipe(&fx.p("up.bin"), data.clone()).await.expect("a resumable upload through three failures");
     assert!(fx.fs.cat(&fx.p("up.bin")).await.unwrap() == data, "every byte once, in order");
     assert_eq!(retry_test_completed(&endpoint, &id).await, serde_json::Value::Bool(true), "every failure was injected");
+    fx.cleanup().await;
+}
+
+/// Batch deletes on fake-gcs-server (storage-testbench has no batch endpoint): hostile keys in
+/// one batch of embedded DELETEs, a key that is not there among them (not a failure), and a
+/// recursive rm of 150 keys (two batches).
+#[tokio::test]
+#[ignore = "needs fake-gcs-server: make test"]
+async fn fake_gcs_deletes_in_batches() {
+    let fx = fake_gcs().await;
+    let store = fx.fs.store();
+    assert_eq!(store.capabilities().max_delete_batch, 100);
+    let keys: Vec<String> =
+        ["ünï cødé", "%41", "a+b", "sp ace", "q?h#", "d/e/f", &"long".repeat(200)].iter().map(|k| k.to_string()).collect();
+    for k in &keys {
+        fx.fs.pipe(&fx.p(k), bytes::Bytes::from_static(b"x")).await.unwrap();
+    }
+    let mut asked = keys.clone();
+    asked.push("never-there".into());
+    let failures = store.delete_batch(&fx.bucket, &asked).await.expect("one batch");
+    assert!(failures.is_empty(), "{failures:?}");
+    for k in &keys {
+        assert!(!fx.fs.exists(&fx.p(k)).await.unwrap(), "{k:?} is still there");
+    }
+    for i in 0..150 {
+        fx.fs.pipe(&fx.p(&format!("many/{i:03}")), bytes::Bytes::from_static(b"y")).await.unwrap();
+    }
+    fx.fs.rm(&fx.p("many"), true).await.unwrap();
+    assert!(fx.fs.find(&fx.bucket, None, false).await.unwrap().is_empty());
     fx.cleanup().await;
 }
