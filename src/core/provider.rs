@@ -125,6 +125,13 @@ pub trait Provider: Send + Sync + 'static {
     /// Whether the object described by `meta` holds exactly `data`: a conditional write whose
     /// answer was lost, then refused by its own first attempt, was in fact carried out.
     fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool;
+    /// The same question for a service whose HEAD carries no hash of the content: a call whose
+    /// answer is the object's metadata when it holds exactly `data`, else `None`. By default
+    /// the driver HEADs and asks [`Provider::holds`].
+    fn confirm_write(&self, bucket: &str, key: &str, data: &Bytes) -> Option<Result<Call<Option<ObjectMeta>>>> {
+        let _ = (bucket, key, data);
+        None
+    }
 
     /// One call of a server-side copy; `token` is what the previous call answered with
     /// [`Copied::Again`] (`None` the first time). The driver calls until [`Copied::Done`].

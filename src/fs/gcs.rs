@@ -200,4 +200,30 @@ mod tests {
         );
         assert_eq!(last.headers.get("authorization"), Some("Bearer ya29.tok"), "the batch carries the token for its parts");
     }
+
+    #[test]
+    fn a_create_only_write_whose_answer_was_lost_is_confirmed_by_its_hashes() {
+        let lost = || {
+            let mut e = Error::new(ErrorKind::Io, "connection reset").retryable(true);
+            e.outcome_unknown = true;
+            Err(e)
+        };
+        let refused = r#"{"error":{"code":412,"message":"ifGenerationMatch failed","errors":[{"reason":"conditionNotMet"}]}}"#;
+        let opts = crate::core::types::PutOptions { if_none_match_any: true, ..Default::default() };
+        // The first attempt was carried out: the object holds these bytes.
+        let s = Script::new(vec![lost(), answer(412, &[], refused), answer(200, &[], object("k", b"mine"))]);
+        let meta = futures::executor::block_on(fs(&s).pipe_with("bkt/k", Bytes::from_static(b"mine"), &opts)).unwrap();
+        assert_eq!((meta.size, meta.etag.as_deref()), (4, Some("42")));
+        let seen = seen(&s);
+        assert!(seen[1].1.contains("uploadType=multipart") && seen[1].1.ends_with("&ifGenerationMatch=0"), "repeated");
+        assert_eq!((seen[2].0, seen[2].1.as_str()), (Method::Get, "http://127.0.0.1:9/storage/v1/b/bkt/o/k"));
+        // Someone else's object was there: the refusal stands.
+        let s = Script::new(vec![lost(), answer(412, &[], refused), answer(200, &[], object("k", b"them"))]);
+        let e = futures::executor::block_on(fs(&s).pipe_with("bkt/k", Bytes::from_static(b"mine"), &opts)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PreconditionFailed);
+        // An unconditional write is not repeated after a lost answer: its outcome stays unknown.
+        let s = Script::new(vec![lost()]);
+        let e = futures::executor::block_on(fs(&s).pipe("bkt/k", Bytes::from_static(b"mine"))).unwrap_err();
+        assert!(e.outcome_unknown && s.sent().len() == 1, "{e:?}");
+    }
 }

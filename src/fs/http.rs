@@ -317,10 +317,18 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         match self.call(self.inner.provider.put(bucket, key, data.clone(), opts)?).await {
             // A conditional PUT retried after a lost answer is refused by its own first
             // attempt: if the object now holds exactly these bytes, that attempt succeeded.
-            Err(e) if e.kind == ErrorKind::PreconditionFailed && e.outcome_unknown => match self.head_object(bucket, key).await {
-                Ok(m) if self.inner.provider.holds(&m, &data) => Ok(m),
-                _ => Err(e),
-            },
+            Err(e) if e.kind == ErrorKind::PreconditionFailed && e.outcome_unknown => {
+                match self.inner.provider.confirm_write(bucket, key, &data) {
+                    Some(call) => match self.call(call?).await {
+                        Ok(Some(m)) => Ok(m),
+                        _ => Err(e),
+                    },
+                    None => match self.head_object(bucket, key).await {
+                        Ok(m) if self.inner.provider.holds(&m, &data) => Ok(m),
+                        _ => Err(e),
+                    },
+                }
+            }
             r => r,
         }
     }

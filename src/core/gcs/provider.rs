@@ -80,14 +80,28 @@ impl Provider for GcsConfig {
 
     fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<Call<ObjectMeta>> {
         let (k, sent) = (key.to_string(), data.clone());
-        Ok(Call::new(rq::insert_multipart(self, bucket, key, data, opts)?, move |r| rs::parse_insert(&k, &sent, r)))
+        let req = rq::insert_multipart(self, bucket, key, data, opts)?;
+        // A write with a generation condition is idempotent (its repeat is refused, then
+        // confirmed by content: `confirm_write`), so a lost answer may be asked again, as
+        // Google's libraries do; an unconditional one is not repeated.
+        let conditional = req.query.iter().any(|(k, _)| k == "ifGenerationMatch");
+        let call = Call::new(req, move |r| rs::parse_insert(&k, &sent, r));
+        Ok(if conditional { call.repeatable() } else { call })
     }
 
-    fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool {
-        // A HEAD here is objects.get, which has the MD5; but `ObjectMeta` does not carry it, so
-        // only the size can be compared, which proves nothing: say no, and keep the error.
-        let _ = (meta, data);
+    fn holds(&self, _meta: &ObjectMeta, _data: &[u8]) -> bool {
+        // `ObjectMeta` carries no hash of a GCS object: `confirm_write` asks for one.
         false
+    }
+
+    fn confirm_write(&self, bucket: &str, key: &str, data: &Bytes) -> Option<Result<Call<Option<ObjectMeta>>>> {
+        let (k, sent) = (key.to_string(), data.clone());
+        let req = rq::get_object(self, bucket, key);
+        let holds = move |r: &Response| {
+            let o = rs::parse_object(r)?;
+            Ok(o.holds(&k, &sent).then_some(o.meta))
+        };
+        Some(req.map(|req| Call::new(req, holds)))
     }
 
     fn copy(

@@ -62,6 +62,13 @@ pub struct GcsObject {
     pub crc32c: Option<String>,
 }
 
+impl GcsObject {
+    /// Whether this is `key` holding exactly `data`: the size and at least one stored hash agree.
+    pub fn holds(&self, key: &str, data: &[u8]) -> bool {
+        (self.md5.is_some() || self.crc32c.is_some()) && check_written(key, self, data).is_ok()
+    }
+}
+
 /// An object resource (`storage#object`).
 pub fn object_from_json(v: &Value) -> Result<GcsObject> {
     let name = text(v, "name").ok_or_else(|| invalid("object resource without a name"))?;
