@@ -48,6 +48,21 @@ impl<T> Call<T> {
         self
     }
 
+    /// The same request, its answer turned into something else by `f`.
+    pub fn map<U>(self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Call<U>
+    where
+        T: 'static,
+    {
+        let parse = self.parse;
+        Call {
+            request: self.request,
+            parse: Box::new(move |r| parse(r).map(&f)),
+            also_ok: self.also_ok,
+            retry: self.retry,
+            repeatable: self.repeatable,
+        }
+    }
+
     /// Send once: a failure goes back to the caller's state machine.
     pub fn once(mut self) -> Self {
         self.retry = false;
@@ -108,6 +123,14 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     fn list_buckets(&self) -> Result<Call<Vec<BucketInfo>>>;
+    /// One page of the bucket listing and the token of the next, for services that page it
+    /// (GCS); the driver follows the tokens. By default the one call of `list_buckets`.
+    fn list_buckets_page(&self, token: Option<&str>) -> Result<Call<(Vec<BucketInfo>, Option<String>)>> {
+        match token {
+            None => Ok(self.list_buckets()?.map(|b| (b, None))),
+            Some(_) => Err(Error::invalid_input(format!("{}: the bucket listing has no pages", self.protocol()))),
+        }
+    }
     fn create_bucket(&self, bucket: &str) -> Result<Call<()>>;
     fn delete_bucket(&self, bucket: &str) -> Result<Call<()>>;
     fn head_bucket(&self, bucket: &str) -> Result<Call<()>>;

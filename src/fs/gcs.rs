@@ -226,4 +226,31 @@ mod tests {
         let e = futures::executor::block_on(fs(&s).pipe("bkt/k", Bytes::from_static(b"mine"))).unwrap_err();
         assert!(e.outcome_unknown && s.sent().len() == 1, "{e:?}");
     }
+
+    #[test]
+    fn the_bucket_listing_follows_its_page_tokens() {
+        use crate::fs::Store;
+        let config = GcsConfig::custom("http://127.0.0.1:9").unwrap().with_project(Some("p".into()));
+        let clock = Arc::new(FixedClock(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap()));
+        let s = Script::new(vec![
+            answer(200, &[], r#"{"items":[{"name":"b1"},{"name":"b2"}],"nextPageToken":"t 2"}"#),
+            answer(200, &[], r#"{"items":[{"name":"b3"}]}"#),
+        ]);
+        let store = GcsStore::new(config.clone(), None, s.clone(), clock.clone());
+        let names: Vec<String> = futures::executor::block_on(store.list_buckets()).unwrap().into_iter().map(|b| b.name).collect();
+        assert_eq!(names, ["b1", "b2", "b3"]);
+        let urls: Vec<String> = seen(&s).into_iter().map(|(_, url, ..)| url).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://127.0.0.1:9/storage/v1/b?project=p&maxResults=1000",
+                "http://127.0.0.1:9/storage/v1/b?project=p&maxResults=1000&pageToken=t%202"
+            ]
+        );
+        // A server that hands out the same token again is an error, not an endless listing.
+        let looping = r#"{"items":[{"name":"b1"}],"nextPageToken":"same"}"#;
+        let s = Script::new(vec![answer(200, &[], looping), answer(200, &[], looping)]);
+        let e = futures::executor::block_on(GcsStore::new(config, None, s, clock).list_buckets()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse);
+    }
 }

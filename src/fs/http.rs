@@ -370,7 +370,19 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        self.call(self.inner.provider.list_buckets()?).await
+        let (mut all, mut token, mut seen) = (Vec::new(), None::<String>, std::collections::HashSet::new());
+        loop {
+            let (page, next) = self.call(self.inner.provider.list_buckets_page(token.as_deref())?).await?;
+            all.extend(page);
+            match next {
+                None => return Ok(all),
+                // A server repeating a token would page forever.
+                Some(t) if !seen.insert(t.clone()) => {
+                    return Err(Error::invalid_response(format!("the bucket listing repeated page token {t:?}")));
+                }
+                Some(t) => token = Some(t),
+            }
+        }
     }
 
     async fn create_bucket(&self, bucket: &str) -> Result<()> {

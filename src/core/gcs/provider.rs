@@ -44,8 +44,13 @@ impl Provider for GcsConfig {
         rs::parse_error(resp)
     }
 
+    /// The first page; the driver pages with `list_buckets_page`.
     fn list_buckets(&self) -> Result<Call<Vec<BucketInfo>>> {
-        Ok(Call::new(rq::list_buckets(self)?, rs::parse_list_buckets))
+        Ok(self.list_buckets_page(None)?.map(|(b, _)| b))
+    }
+
+    fn list_buckets_page(&self, token: Option<&str>) -> Result<Call<(Vec<BucketInfo>, Option<String>)>> {
+        Ok(Call::new(rq::list_buckets(self, token)?, rs::parse_list_buckets))
     }
 
     fn create_bucket(&self, bucket: &str) -> Result<Call<()>> {

@@ -56,10 +56,15 @@ fn with_condition(req: Request, cond: Option<String>) -> Request {
     }
 }
 
-/// buckets.list in the configured project (the first page: up to 1000 buckets).
-pub fn list_buckets(cfg: &GcsConfig) -> Result<Request> {
+/// buckets.list in the configured project: the page after `token` (the first without), up to
+/// 1000 buckets.
+pub fn list_buckets(cfg: &GcsConfig, token: Option<&str>) -> Result<Request> {
     let project = cfg.project.as_ref().ok_or_else(|| Error::invalid_input("listing GCS buckets needs a project"))?;
-    Ok(cfg.api(Method::Get, "/b").query_param("project", project.clone()).query_param("maxResults", "1000"))
+    let req = cfg.api(Method::Get, "/b").query_param("project", project.clone()).query_param("maxResults", "1000");
+    Ok(match token {
+        Some(t) => req.query_param("pageToken", t),
+        None => req,
+    })
 }
 
 /// buckets.insert in the configured project.
@@ -260,10 +265,11 @@ mod tests {
     #[test]
     fn buckets() {
         assert_eq!(
-            list_buckets(&cfg()).unwrap().url(),
+            list_buckets(&cfg(), None).unwrap().url(),
             "http://127.0.0.1:9023/storage/v1/b?project=test-project&maxResults=1000"
         );
-        assert!(list_buckets(&GcsConfig::google()).is_err(), "no project");
+        assert!(list_buckets(&cfg(), Some("t/1")).unwrap().url().ends_with("&maxResults=1000&pageToken=t%2F1"));
+        assert!(list_buckets(&GcsConfig::google(), None).is_err(), "no project");
         let r = create_bucket(&cfg(), "bkt").unwrap();
         assert_eq!((r.method, r.url().as_str()), (Method::Post, "http://127.0.0.1:9023/storage/v1/b?project=test-project"));
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(), serde_json::json!({"name": "bkt"}));
