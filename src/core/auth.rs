@@ -148,8 +148,8 @@ impl Authorizer {
     }
 
     /// A URL someone else can use without credentials until `now + expires`: SigV4/GOOG4 query
-    /// signing, GCS V4 RSA signed URLs for service accounts (under [`Scheme::Goog4Hmac`] or
-    /// [`Scheme::Bearer`]), an Azure service SAS for the blob (from an account key), or the
+    /// signing, GCS V4 signed URLs from a service account (RSA) or an HMAC key (GOOG4-HMAC),
+    /// under [`Scheme::Goog4Hmac`] or [`Scheme::Bearer`] (the JSON API store), an Azure service SAS for the blob (from an account key), or the
     /// given SAS appended (the URL then also ends at the token's own `se`, if earlier).
     /// `NotSupported` where the credential cannot presign (bearer tokens, anonymous access) and
     /// under [`Scheme::None`]. The request's headers are signed (SigV4/GOOG4) or needed (Azure),
@@ -184,7 +184,7 @@ impl Authorizer {
             (Scheme::Goog4Hmac { region }, Credentials::GcsHmac { .. } | Credentials::GcsServiceAccount { .. }) => {
                 gcs::presign(&mut req, creds, region, now, expires)?;
             }
-            (Scheme::Bearer, Credentials::GcsServiceAccount { .. }) => {
+            (Scheme::Bearer, Credentials::GcsServiceAccount { .. } | Credentials::GcsHmac { .. }) => {
                 gcs::presign(&mut req, creds, gcs::DEFAULT_REGION, now, expires)?;
             }
             (Scheme::AzureSharedKey, Credentials::AzureSharedKey { account, key }) => {
@@ -437,6 +437,10 @@ mod tests {
         let v4 = gcs::V4SignRequest::new(Method::Get, "bucket", Some("a b.txt"), now(), 900);
         assert_eq!(p.url, gcs::signed_url(&v4, &hmac()).unwrap());
         assert!(p.headers.is_empty());
+        // The JSON API store (bearer scheme) signs URLs with an HMAC key the same way.
+        let bearer = Authorizer::new(Scheme::Bearer);
+        let q = bearer.presign(get("storage.googleapis.com", "/bucket/a%20b.txt"), &hmac(), now(), Duration::from_secs(900));
+        assert_eq!(q.unwrap().url, p.url);
     }
 
     #[test]

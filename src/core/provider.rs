@@ -23,6 +23,9 @@ pub struct Call<T> {
     /// Whether the driver may repeat the request after a retryable failure. Off where the
     /// state machine above decides what to send next (a resumable chunk: ask the offset first).
     pub retry: bool,
+    /// A request whose method is not idempotent but which may be repeated after a failure
+    /// that hides whether it was carried out (starting a GCS resumable session makes no object).
+    pub repeatable: bool,
 }
 
 /// The parser of a successful answer.
@@ -30,13 +33,34 @@ pub type Parser<T> = Box<dyn Fn(&Response) -> Result<T> + Send + Sync>;
 
 impl<T> Call<T> {
     pub fn new(request: Request, parse: impl Fn(&Response) -> Result<T> + Send + Sync + 'static) -> Self {
-        Call { request, parse: Box::new(parse), also_ok: None, retry: true }
+        Call { request, parse: Box::new(parse), also_ok: None, retry: true, repeatable: false }
     }
 
     /// Parse answers with `status` too.
     pub fn also_ok(mut self, status: u16) -> Self {
         self.also_ok = Some(status);
         self
+    }
+
+    /// Safe to repeat whatever its method (see [`Call::repeatable`]).
+    pub fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
+    }
+
+    /// The same request, its answer turned into something else by `f`.
+    pub fn map<U>(self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Call<U>
+    where
+        T: 'static,
+    {
+        let parse = self.parse;
+        Call {
+            request: self.request,
+            parse: Box::new(move |r| parse(r).map(&f)),
+            also_ok: self.also_ok,
+            retry: self.retry,
+            repeatable: self.repeatable,
+        }
     }
 
     /// Send once: a failure goes back to the caller's state machine.
@@ -74,6 +98,9 @@ pub struct Quirks {
     /// The server fails suffix ranges (s3s-fs: one longer than the object): they are read as
     /// an absolute range after a HEAD.
     pub no_suffix_ranges: bool,
+    /// The server has no batch endpoint (storage-testbench answers `/batch/storage/v1` with
+    /// 501): deletes go one request per key.
+    pub no_batch_delete: bool,
 }
 
 /// An HTTP storage service (S3 today; GCS and Azure next), as plain request builders and
@@ -96,6 +123,14 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     fn list_buckets(&self) -> Result<Call<Vec<BucketInfo>>>;
+    /// One page of the bucket listing and the token of the next, for services that page it
+    /// (GCS); the driver follows the tokens. By default the one call of `list_buckets`.
+    fn list_buckets_page(&self, token: Option<&str>) -> Result<Call<(Vec<BucketInfo>, Option<String>)>> {
+        match token {
+            None => Ok(self.list_buckets()?.map(|b| (b, None))),
+            Some(_) => Err(Error::invalid_input(format!("{}: the bucket listing has no pages", self.protocol()))),
+        }
+    }
     fn create_bucket(&self, bucket: &str) -> Result<Call<()>>;
     fn delete_bucket(&self, bucket: &str) -> Result<Call<()>>;
     fn head_bucket(&self, bucket: &str) -> Result<Call<()>>;
@@ -113,6 +148,13 @@ pub trait Provider: Send + Sync + 'static {
     /// Whether the object described by `meta` holds exactly `data`: a conditional write whose
     /// answer was lost, then refused by its own first attempt, was in fact carried out.
     fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool;
+    /// The same question for a service whose HEAD carries no hash of the content: a call whose
+    /// answer is the object's metadata when it holds exactly `data`, else `None`. By default
+    /// the driver HEADs and asks [`Provider::holds`].
+    fn confirm_write(&self, bucket: &str, key: &str, data: &Bytes) -> Option<Result<Call<Option<ObjectMeta>>>> {
+        let _ = (bucket, key, data);
+        None
+    }
 
     /// One call of a server-side copy; `token` is what the previous call answered with
     /// [`Copied::Again`] (`None` the first time). The driver calls until [`Copied::Done`].
@@ -143,8 +185,8 @@ pub trait Provider: Send + Sync + 'static {
         Err(Error::not_supported(format!("{}: block uploads", self.protocol())))
     }
 
-    /// Resumable (GCS): one chunk of the session `create_multipart` started, and the query of
-    /// its committed offset. Sent once each (see [`Call::once`]): the upload machine decides.
+    /// Resumable (GCS): one chunk of the session `create_multipart` started (`last`: the CRC32C
+    /// of the whole object, on the chunk that ends it), and the query of its committed offset. Sent once each (see [`Call::once`]): the upload machine decides.
     fn upload_chunk(
         &self,
         bucket: &str,
@@ -152,7 +194,7 @@ pub trait Provider: Send + Sync + 'static {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<Call<ChunkAck>> {
         let _ = (bucket, key, upload_id, offset, data, last);
         Err(Error::not_supported(format!("{}: resumable uploads", self.protocol())))

@@ -85,7 +85,9 @@ impl ResumableRead {
         // several times over.
         let announced = head.headers.get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
         self.body = BytesMut::with_capacity(announced.unwrap_or(0).min(1 << 30));
-        let etag = head.headers.get("etag").map(str::to_string);
+        // GCS pins a version by its generation (the provider sends it as ifGenerationMatch);
+        // storage-testbench sends no ETag on media reads, only the generation.
+        let etag = head.headers.get("x-goog-generation").or_else(|| head.headers.get("etag")).map(str::to_string);
         self.first = Some(First { head, span, etag });
         Ok(())
     }
@@ -158,6 +160,15 @@ mod tests {
         let full = r.finish().unwrap();
         assert_eq!((&full.body[..], full.headers.get("content-range")), (&b"0123456789"[..], Some("bytes 10-19/100")));
         assert_eq!(r.resumes(), 1);
+    }
+
+    #[test]
+    fn a_gcs_read_resumes_pinned_to_its_generation() {
+        let mut r = ResumableRead::new(None);
+        r.next_request();
+        r.on_head(head(200, &[("content-length", "10"), ("x-goog-generation", "1700"), ("etag", "CKWasoTgyPkCEAE=")])).unwrap();
+        r.on_chunk(b"abc");
+        assert_eq!(r.next_request().if_match.as_deref(), Some("1700"));
     }
 
     #[test]

@@ -88,10 +88,11 @@ pub enum Action {
     UploadBlock { block_id: String, data: Bytes },
     /// Blocks: commit the block list (in object order), then report [`Upload::completed`].
     CommitBlocks { block_ids: Vec<String> },
-    /// Resumable: send `data` at `offset` of the session. The last chunk states the total size,
+    /// Resumable: send `data` at `offset` of the session. The last chunk (`last` is the CRC32C
+    /// of the whole object, for the server to check) states the total size,
     /// `offset + data.len()`. Report [`Upload::chunk_done`], [`Upload::chunk_failed`], or
     /// [`Upload::committed`] when the answer says the server kept less than was sent.
-    UploadChunk { upload_id: String, offset: u64, data: Bytes, last: bool },
+    UploadChunk { upload_id: String, offset: u64, data: Bytes, last: Option<u32> },
     /// Resumable: ask the session how many bytes it has, then report [`Upload::committed`].
     QueryOffset { upload_id: String },
     /// Parts: discard the multipart upload; Resumable: cancel the session. Then report
@@ -146,8 +147,9 @@ impl Chunk {
         self.offset + self.data.len() as u64
     }
 
-    fn action(&self, upload_id: String) -> Action {
-        Action::UploadChunk { upload_id, offset: self.offset, data: self.data.clone(), last: self.last }
+    /// `crc` is the CRC32C of everything pushed: of the whole object once the last chunk is cut.
+    fn action(&self, upload_id: String, crc: u32) -> Action {
+        Action::UploadChunk { upload_id, offset: self.offset, data: self.data.clone(), last: self.last.then_some(crc) }
     }
 }
 
@@ -177,6 +179,8 @@ pub struct Upload {
     acked: u64,
     /// Bytes accepted in all.
     total: u64,
+    /// The CRC32C of the bytes accepted, in order.
+    crc: u32,
 }
 
 impl Upload {
@@ -226,6 +230,7 @@ impl Upload {
             chunk: None,
             acked: 0,
             total: 0,
+            crc: 0,
         })
     }
 
@@ -261,6 +266,7 @@ impl Upload {
             }
             let n = rest.min(self.filling.capacity().min(part) - self.filling.len());
             self.filling.extend_from_slice(&data[taken..taken + n]);
+            self.crc = crc32c::crc32c_append(self.crc, &data[taken..taken + n]);
             taken += n;
             self.total += n as u64;
             if self.filling.len() == part {
@@ -425,7 +431,7 @@ impl Upload {
                 }
                 ChunkState::Resend => {
                     chunk.state = ChunkState::Sending;
-                    Some(chunk.action(upload_id))
+                    Some(chunk.action(upload_id, self.crc))
                 }
             });
         }
@@ -435,7 +441,7 @@ impl Upload {
         let data = self.take_part();
         let last = self.phase == Phase::Finishing && self.buffered() == 0;
         let chunk = Chunk { offset: self.acked, data, last, state: ChunkState::Sending };
-        let action = chunk.action(upload_id);
+        let action = chunk.action(upload_id, self.crc);
         self.chunk = Some(chunk);
         Ok(Some(action))
     }
@@ -608,7 +614,7 @@ mod tests {
         match a {
             Some(Action::UploadChunk { upload_id, offset, data, last }) => {
                 assert_eq!(upload_id, "session");
-                (offset, data, last)
+                (offset, data, last.is_some())
             }
             other => panic!("expected a chunk, got {other:?}"),
         }
@@ -853,8 +859,9 @@ mod tests {
         // An exact multiple: the last chunk is a full one.
         let log =
             run(&mut Upload::new(UploadConfig { part_size: 8, model: RESUMABLE, concurrency: 1 }).unwrap(), &data[..16]).unwrap();
-        let Some(Action::UploadChunk { offset: 8, last: true, data, .. }) = log.last() else { panic!("{log:?}") };
+        let Some(Action::UploadChunk { offset: 8, last: Some(crc), data, .. }) = log.last() else { panic!("{log:?}") };
         assert_eq!(data.len(), 8);
+        assert_eq!(*crc, crc32c::crc32c(&(0..16).collect::<Vec<u8>>()), "the last chunk states the whole object's CRC32C");
     }
 
     /// A session with its second chunk (bytes 8..16 of 0..20) out.

@@ -104,7 +104,7 @@ impl<T: Transport> Store for AnyStore<T> {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<ChunkAck> {
         each!(self, s => s.upload_chunk(bucket, key, upload_id, offset, data, last).await)
     }

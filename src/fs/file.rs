@@ -364,7 +364,7 @@ impl<S: Store + Clone + 'static> Core<S> {
                                 self.failures = 0;
                                 self.upload.chunk_done()?;
                                 self.sent(len);
-                                if last {
+                                if last.is_some() {
                                     meta = Some(self.finished(ack)?);
                                 }
                             }
@@ -836,7 +836,7 @@ mod tests {
             id: &str,
             offset: u64,
             data: Bytes,
-            last: bool,
+            last: Option<u32>,
         ) -> Result<ChunkAck> {
             let n = {
                 let mut calls = self.chunks.lock().unwrap();
@@ -846,7 +846,7 @@ mod tests {
             if n % 2 == 0 && data.len() >= 16 {
                 // Half of it (aligned) reached the session, then the connection broke.
                 let half = data.len() / 16 * 8;
-                self.mem.upload_chunk(bucket, key, id, offset, data.slice(..half), false).await?;
+                self.mem.upload_chunk(bucket, key, id, offset, data.slice(..half), None).await?;
                 return Err(Error::new(ErrorKind::Io, "connection reset").retryable(true));
             }
             self.mem.upload_chunk(bucket, key, id, offset, data, last).await

@@ -21,9 +21,10 @@ impl<T: Transport> HttpStore<GcsConfig, T> {
     }
 
     /// A GCS store whose credentials come from `credentials`: OAuth2 bearer tokens (refreshed
-    /// by the cache when it can) or none. A service account key can only sign URLs here
-    /// ([`crate::fs::Store::presign`]): exchanging it for a token to send requests with is not
-    /// built yet.
+    /// by the cache when it can) or none. A service account key (V4 RSA, feature `rsa`) or an
+    /// HMAC key (GOOG4-HMAC, also on wasm) can only sign URLs here ([`crate::fs::Store::presign`]):
+    /// exchanging a service account key for a token is not built yet, and the JSON API takes no
+    /// HMAC signatures (the S3 store on the XML API does).
     pub fn with_credentials(config: GcsConfig, credentials: CredentialCache, transport: T, clock: Arc<dyn Clock>) -> Self {
         HttpStore::from_parts(config, Authorizer::new(Scheme::Bearer), credentials, transport, clock)
     }
@@ -164,5 +165,92 @@ mod tests {
             .collect();
         let rewrite = "POST http://127.0.0.1:9/storage/v1/b/bkt/o/big/rewriteTo/b/bkt/o/copy";
         assert_eq!(urls, [rewrite.to_string(), format!("{rewrite}?rewriteToken=t1"), format!("{rewrite}?rewriteToken=t2")]);
+    }
+
+    #[test]
+    fn a_recursive_rm_is_one_batch_and_reports_the_key_it_could_not_delete() {
+        let not_found = r#"{"error":{"code":404,"message":"No such object","errors":[{"reason":"notFound"}]}}"#;
+        let list = r#"{"items":[{"name":"d/a","size":"1"},{"name":"d/b","size":"1"},{"name":"d/c","size":"1"}]}"#;
+        let part = |i: usize, status: &str| {
+            format!(
+                "--B\r\nContent-Type: application/http\r\nContent-ID: <response-pailfs+{i}>\r\n\r\nHTTP/1.1 {status}\r\n\r\n\r\n"
+            )
+        };
+        let batch = format!("{}{}{}--B--\r\n", part(0, "204 No Content"), part(1, "404 Not Found"), part(2, "403 Forbidden"));
+        let s = Script::new(vec![
+            answer(404, &[], not_found),
+            answer(200, &[], list),
+            answer(200, &[("content-type", "multipart/mixed; boundary=B")], batch),
+        ]);
+        let e = futures::executor::block_on(fs(&s).rm("bkt/d", true)).unwrap_err();
+        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::Service, Some("403")), "{e:?}");
+        assert!(e.message.starts_with("1 of the deletions failed; first: bkt/d/c: 403"), "{}", e.message);
+        let sent = s.sent();
+        let last = sent.last().unwrap();
+        assert_eq!((sent.len(), last.method, last.url().as_str()), (3, Method::Post, "http://127.0.0.1:9/batch/storage/v1"));
+        let body = std::str::from_utf8(&last.body).unwrap();
+        let deletes: Vec<&str> = body.lines().filter(|l| l.starts_with("DELETE ")).collect();
+        assert_eq!(
+            deletes,
+            [
+                "DELETE /storage/v1/b/bkt/o/d%2Fa HTTP/1.1",
+                "DELETE /storage/v1/b/bkt/o/d%2Fb HTTP/1.1",
+                "DELETE /storage/v1/b/bkt/o/d%2Fc HTTP/1.1"
+            ]
+        );
+        assert_eq!(last.headers.get("authorization"), Some("Bearer ya29.tok"), "the batch carries the token for its parts");
+    }
+
+    #[test]
+    fn a_create_only_write_whose_answer_was_lost_is_confirmed_by_its_hashes() {
+        let lost = || {
+            let mut e = Error::new(ErrorKind::Io, "connection reset").retryable(true);
+            e.outcome_unknown = true;
+            Err(e)
+        };
+        let refused = r#"{"error":{"code":412,"message":"ifGenerationMatch failed","errors":[{"reason":"conditionNotMet"}]}}"#;
+        let opts = crate::core::types::PutOptions { if_none_match_any: true, ..Default::default() };
+        // The first attempt was carried out: the object holds these bytes.
+        let s = Script::new(vec![lost(), answer(412, &[], refused), answer(200, &[], object("k", b"mine"))]);
+        let meta = futures::executor::block_on(fs(&s).pipe_with("bkt/k", Bytes::from_static(b"mine"), &opts)).unwrap();
+        assert_eq!((meta.size, meta.etag.as_deref()), (4, Some("42")));
+        let seen = seen(&s);
+        assert!(seen[1].1.contains("uploadType=multipart") && seen[1].1.ends_with("&ifGenerationMatch=0"), "repeated");
+        assert_eq!((seen[2].0, seen[2].1.as_str()), (Method::Get, "http://127.0.0.1:9/storage/v1/b/bkt/o/k"));
+        // Someone else's object was there: the refusal stands.
+        let s = Script::new(vec![lost(), answer(412, &[], refused), answer(200, &[], object("k", b"them"))]);
+        let e = futures::executor::block_on(fs(&s).pipe_with("bkt/k", Bytes::from_static(b"mine"), &opts)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PreconditionFailed);
+        // An unconditional write is not repeated after a lost answer: its outcome stays unknown.
+        let s = Script::new(vec![lost()]);
+        let e = futures::executor::block_on(fs(&s).pipe("bkt/k", Bytes::from_static(b"mine"))).unwrap_err();
+        assert!(e.outcome_unknown && s.sent().len() == 1, "{e:?}");
+    }
+
+    #[test]
+    fn the_bucket_listing_follows_its_page_tokens() {
+        use crate::fs::Store;
+        let config = GcsConfig::custom("http://127.0.0.1:9").unwrap().with_project(Some("p".into()));
+        let clock = Arc::new(FixedClock(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap()));
+        let s = Script::new(vec![
+            answer(200, &[], r#"{"items":[{"name":"b1"},{"name":"b2"}],"nextPageToken":"t 2"}"#),
+            answer(200, &[], r#"{"items":[{"name":"b3"}]}"#),
+        ]);
+        let store = GcsStore::new(config.clone(), None, s.clone(), clock.clone());
+        let names: Vec<String> = futures::executor::block_on(store.list_buckets()).unwrap().into_iter().map(|b| b.name).collect();
+        assert_eq!(names, ["b1", "b2", "b3"]);
+        let urls: Vec<String> = seen(&s).into_iter().map(|(_, url, ..)| url).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://127.0.0.1:9/storage/v1/b?project=p&maxResults=1000",
+                "http://127.0.0.1:9/storage/v1/b?project=p&maxResults=1000&pageToken=t%202"
+            ]
+        );
+        // A server that hands out the same token again is an error, not an endless listing.
+        let looping = r#"{"items":[{"name":"b1"}],"nextPageToken":"same"}"#;
+        let s = Script::new(vec![answer(200, &[], looping), answer(200, &[], looping)]);
+        let e = futures::executor::block_on(GcsStore::new(config, None, s, clock).list_buckets()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse);
     }
 }

@@ -164,7 +164,7 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
     /// (`outcome_unknown`), whatever the last attempt's failure was.
     pub async fn call<R>(&self, call: Call<R>) -> Result<R> {
         let inner = &self.inner;
-        let idempotent = call.request.method.is_idempotent();
+        let idempotent = call.repeatable || call.request.method.is_idempotent();
         let policy = if call.retry { self.retry } else { RetryPolicy::none() };
         let start = self.now();
         let mut attempts = 0;
@@ -317,10 +317,18 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         match self.call(self.inner.provider.put(bucket, key, data.clone(), opts)?).await {
             // A conditional PUT retried after a lost answer is refused by its own first
             // attempt: if the object now holds exactly these bytes, that attempt succeeded.
-            Err(e) if e.kind == ErrorKind::PreconditionFailed && e.outcome_unknown => match self.head_object(bucket, key).await {
-                Ok(m) if self.inner.provider.holds(&m, &data) => Ok(m),
-                _ => Err(e),
-            },
+            Err(e) if e.kind == ErrorKind::PreconditionFailed && e.outcome_unknown => {
+                match self.inner.provider.confirm_write(bucket, key, &data) {
+                    Some(call) => match self.call(call?).await {
+                        Ok(Some(m)) => Ok(m),
+                        _ => Err(e),
+                    },
+                    None => match self.head_object(bucket, key).await {
+                        Ok(m) if self.inner.provider.holds(&m, &data) => Ok(m),
+                        _ => Err(e),
+                    },
+                }
+            }
             r => r,
         }
     }
@@ -367,7 +375,19 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        self.call(self.inner.provider.list_buckets()?).await
+        let (mut all, mut token, mut seen) = (Vec::new(), None::<String>, std::collections::HashSet::new());
+        loop {
+            let (page, next) = self.call(self.inner.provider.list_buckets_page(token.as_deref())?).await?;
+            all.extend(page);
+            match next {
+                None => return Ok(all),
+                // A server repeating a token would page forever.
+                Some(t) if !seen.insert(t.clone()) => {
+                    return Err(Error::invalid_response(format!("the bucket listing repeated page token {t:?}")));
+                }
+                Some(t) => token = Some(t),
+            }
+        }
     }
 
     async fn create_bucket(&self, bucket: &str) -> Result<()> {
@@ -477,7 +497,7 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<ChunkAck> {
         let chunk =
             async { self.call(self.inner.provider.upload_chunk(bucket, key, upload_id, offset, data, last)?.once()).await };

@@ -428,7 +428,7 @@ impl Store for MemoryStore {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<ChunkAck> {
         self.expect_model(false, true)?;
         let UploadModel::Resumable { align } = self.model else { unreachable!("checked above") };
@@ -440,14 +440,19 @@ impl Store for MemoryStore {
             // As GCS does: the session says what it holds; the client resumes from there.
             return Ok(ChunkAck { committed: have, object: None });
         }
-        if !last && !(data.len() as u64).is_multiple_of(align) {
+        if last.is_none() && !(data.len() as u64).is_multiple_of(align) {
             return Err(Error::invalid_input(format!("a chunk of {} bytes is not a multiple of {align}", data.len())));
+        }
+        let Some(crc) = last else {
+            u.received.extend_from_slice(&data);
+            return Ok(ChunkAck { committed: u.received.len() as u64, object: None });
+        };
+        // As GCS does with X-Goog-Hash: the object is made only of the bytes the writer hashed.
+        if crc32c::crc32c_append(crc32c::crc32c(&u.received), &data) != crc {
+            return Err(Error::new(ErrorKind::Integrity, "the object's CRC32C is not the one the last chunk stated"));
         }
         u.received.extend_from_slice(&data);
         let committed = u.received.len() as u64;
-        if !last {
-            return Ok(ChunkAck { committed, object: None });
-        }
         let u = b.uploads.remove(upload_id).expect("found above");
         check_conditions(b.objects.get(key), &u.opts, bucket, key)?;
         let data = u.received.freeze();
@@ -536,6 +541,23 @@ mod tests {
             let err = s.put("b", "k", Bytes::from_static(b"v2"), &weak).await.unwrap_err();
             assert_eq!(err.kind, ErrorKind::PreconditionFailed, "If-Match compares strongly");
             s.put("b", "k", Bytes::from_static(b"v2"), &if_match(format!("\"{etag}\""))).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_last_chunk_stating_another_crc32c_makes_no_object() {
+        let s = MemoryStore::with_upload_model(UploadModel::Resumable { align: 2 });
+        block(async {
+            s.create_bucket("b").await.unwrap();
+            let id = s.create_multipart("b", "k", &PutOptions::default()).await.unwrap();
+            s.upload_chunk("b", "k", &id, 0, Bytes::from_static(b"he"), None).await.unwrap();
+            let wrong = crc32c::crc32c(b"hellO");
+            let err = s.upload_chunk("b", "k", &id, 2, Bytes::from_static(b"llo"), Some(wrong)).await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Integrity);
+            assert_eq!(s.head("b", "k").await.unwrap_err().kind, ErrorKind::NotFound);
+            let ack = s.upload_chunk("b", "k", &id, 2, Bytes::from_static(b"llo"), Some(crc32c::crc32c(b"hello"))).await.unwrap();
+            assert_eq!(ack.committed, 5);
+            assert_eq!(&s.get("b", "k", None).await.unwrap().data[..], b"hello");
         });
     }
 }

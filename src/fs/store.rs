@@ -112,7 +112,8 @@ pub trait Store: MaybeSend + MaybeSync {
     }
 
     /// [`UploadModel::Resumable`](crate::core::upload::UploadModel): send `data` at `offset` of
-    /// the session `create_multipart` started; `last` ends the object. The answer says how much
+    /// the session `create_multipart` started; `last` ends the object, giving the CRC32C of all
+    /// of it (a server that checks refuses an object whose bytes differ). The answer says how much
     /// the session holds (possibly less than sent), and carries the object after the last chunk.
     fn upload_chunk(
         &self,
@@ -121,7 +122,7 @@ pub trait Store: MaybeSend + MaybeSync {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> impl Future<Output = Result<ChunkAck>> + MaybeSend {
         let _ = (bucket, key, upload_id, offset, data, last);
         async { Err(other_model("resumable uploads")) }

@@ -7,6 +7,8 @@
 //! outcome (e.g. `file://` must refuse `a//b` with InvalidInput), so nothing is skipped silently.
 
 mod cases;
+#[path = "../common/mod.rs"]
+mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -71,9 +73,12 @@ pub struct Server {
     pub lists_uploads: bool,
     /// It checks request signatures, presigned URLs included (moto does not by default).
     pub verifies_signatures: bool,
+    /// It ignores write conditions on resumable uploads (fake-gcs-server checks them only on
+    /// single-request multipart uploads).
+    pub ignores_resumable_conditions: bool,
 }
 
-const NO_SERVER: Server = Server { lists_uploads: true, verifies_signatures: false };
+const NO_SERVER: Server = Server { lists_uploads: true, verifies_signatures: false, ignores_resumable_conditions: false };
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -153,7 +158,7 @@ pub async fn s3s() -> Fixture {
     let store = s3_store("S3S", None);
     let mut config = store.config().clone();
     config.url_encoded_listing = false;
-    config.quirks = Quirks { head_fails_on_prefixes: true, no_suffix_ranges: true };
+    config.quirks = Quirks { head_fails_on_prefixes: true, no_suffix_ranges: true, ..Quirks::default() };
     let caps = Capabilities { any_key: false, ..store.capabilities() };
     let creds = AwsCredentials::new(env("PAILFS_S3S_KEY"), env("PAILFS_S3S_SECRET"));
     // Its 500s for directory paths are deterministic: retrying them only slows the suite.
@@ -162,11 +167,17 @@ pub async fn s3s() -> Fixture {
         .with_capabilities(caps)
         .with_retry(retry);
     // s3s-fs does not implement ListMultipartUploads; it checks every signature.
-    with_bucket(AnyStore::S3(store), "s3s", Server { lists_uploads: false, verifies_signatures: true }, None).await
+    with_bucket(
+        AnyStore::S3(store),
+        "s3s",
+        Server { lists_uploads: false, verifies_signatures: true, ignores_resumable_conditions: false },
+        None,
+    )
+    .await
 }
 
 pub async fn moto() -> Fixture {
-    let server = Server { lists_uploads: true, verifies_signatures: false };
+    let server = Server { lists_uploads: true, verifies_signatures: false, ignores_resumable_conditions: false };
     with_bucket(AnyStore::S3(s3_store("MOTO", None)), "moto", server, None).await
 }
 
@@ -176,9 +187,20 @@ pub async fn gcs() -> Fixture {
     let mut config =
         GcsConfig::custom(&env("PAILFS_GCS_ENDPOINT")).expect("gcs endpoint").with_project(Some("test-project".into()));
     // A suffix range longer than the object gets `Content-Range: bytes -20-9/10` from it.
-    config.quirks = Quirks { no_suffix_ranges: true, ..Quirks::default() };
+    config.quirks = Quirks { no_suffix_ranges: true, no_batch_delete: true, ..Quirks::default() };
     let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
-    with_bucket(AnyStore::Gcs(store), "gcs", Server { lists_uploads: false, verifies_signatures: false }, None).await
+    let server = Server { lists_uploads: false, verifies_signatures: false, ignores_resumable_conditions: false };
+    with_bucket(AnyStore::Gcs(store), "gcs", server, None).await
+}
+
+/// fake-gcs-server (scripts/gcs.sh start fake): lighter than the testbench and less faithful
+/// (docs in ../shared/notes/test-servers.md). It has the batch endpoint, so deletes go in batches.
+pub async fn fake_gcs() -> Fixture {
+    let config =
+        GcsConfig::custom(&env("PAILFS_FAKEGCS_ENDPOINT")).expect("fake-gcs endpoint").with_project(Some("test-project".into()));
+    let store = GcsStore::new(config, None, ReqwestTransport::default(), Arc::new(SystemClock));
+    let server = Server { lists_uploads: false, verifies_signatures: false, ignores_resumable_conditions: true };
+    with_bucket(AnyStore::Gcs(store), "fakegcs", server, None).await
 }
 
 /// Instantiate every case for one backend. The attribute is one bracketed token tree so it
@@ -215,6 +237,7 @@ behaviour_suite!(file);
 behaviour_suite!(s3s, [ignore = "needs s3s-fs: make test"]);
 behaviour_suite!(moto, [ignore = "needs moto: make test"]);
 behaviour_suite!(gcs, [ignore = "needs storage-testbench: make test"]);
+behaviour_suite!(fake_gcs, [ignore = "needs fake-gcs-server: make test"]);
 
 /// s3s-fs checks SigV4 signatures: a wrong secret is a typed permission error, not a panic
 /// or a parse failure, and the secret appears nowhere in the error.
@@ -300,12 +323,217 @@ async fn gcs_cancelled_sessions_are_gone() {
     let id = store.create_multipart(b, k, &Default::default()).await.unwrap();
     assert!(id.starts_with(&env("PAILFS_GCS_ENDPOINT")), "{id}");
     let chunk = cases::data(256 * 1024, 3);
-    let ack = store.upload_chunk(b, k, &id, 0, chunk, false).await.unwrap();
+    let ack = store.upload_chunk(b, k, &id, 0, chunk, None).await.unwrap();
     assert_eq!((ack.committed, ack.object), (256 * 1024, None));
     assert_eq!(store.query_offset(b, k, &id).await.unwrap().committed, 256 * 1024);
     store.abort_multipart(b, k, &id).await.expect("cancel");
     store.abort_multipart(b, k, &id).await.expect("a second cancel finds nothing to do");
     assert_eq!(store.query_offset(b, k, &id).await.unwrap_err().kind, pailfs::ErrorKind::NotFound);
     assert!(!fx.fs.exists(&fx.p(k)).await.unwrap());
+    fx.cleanup().await;
+}
+
+/// A simple upload carries the body's MD5 and CRC32C in its metadata: storage-testbench
+/// (as GCS) refuses a body that does not match them, and makes no object. The same request
+/// uncorrupted is accepted, so it is the hash that is checked.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_refuses_an_upload_whose_body_does_not_match_its_hashes() {
+    use pailfs::transport::Transport;
+    let fx = gcs().await;
+    let AnyStore::Gcs(store) = fx.fs.store() else { unreachable!() };
+    let data = cases::data(1000, 5);
+    let good = pailfs::core::gcs::insert_multipart(store.config(), &fx.bucket, "hashed", data, &Default::default()).unwrap();
+    let mut bad = good.clone();
+    let mut body = bad.body.to_vec();
+    let at = body.len() - 100; // inside the media part, before the closing delimiter
+    body[at] ^= 1;
+    bad.body = body.into();
+    let http = ReqwestTransport::default();
+    let refused = http.send(bad).await.unwrap();
+    // GCS answers 400; the testbench answers 412 (its generic "mismatch"), naming the hash.
+    let why = String::from_utf8_lossy(&refused.body).to_string();
+    assert_eq!(refused.status, 412, "{why}");
+    assert!(why.contains("md5Hash validation failed"), "{why}");
+    assert!(!fx.fs.exists(&fx.p("hashed")).await.unwrap(), "a refused upload makes no object");
+    let accepted = http.send(good).await.unwrap();
+    assert_eq!(accepted.status, 200, "{}", String::from_utf8_lossy(&accepted.body));
+    assert!(fx.fs.exists(&fx.p("hashed")).await.unwrap());
+    fx.cleanup().await;
+}
+
+/// The last chunk of a resumable upload states the whole object's CRC32C (X-Goog-Hash): the
+/// testbench refuses a final chunk whose object does not match it, and makes no object.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_refuses_a_resumable_upload_whose_last_chunk_states_another_crc32c() {
+    let fx = gcs().await;
+    let AnyStore::Gcs(store) = fx.fs.store() else { unreachable!() };
+    let (b, k) = (fx.bucket.as_str(), "resumed-hash.bin");
+    let data = cases::data(256 * 1024 + 10, 8);
+    let id = store.create_multipart(b, k, &Default::default()).await.unwrap();
+    store.upload_chunk(b, k, &id, 0, data.slice(..256 * 1024), None).await.unwrap();
+    let wrong = crc32c::crc32c(&data) ^ 1;
+    let err = store.upload_chunk(b, k, &id, 256 * 1024, data.slice(256 * 1024..), Some(wrong)).await.unwrap_err();
+    // GCS answers 400; the testbench answers 412 (its generic "mismatch"), naming the hash.
+    assert_eq!(err.status, Some(412), "{err:?}");
+    assert!(err.message.contains("crc32c"), "{err:?}");
+    assert!(!fx.fs.exists(&fx.p(k)).await.unwrap(), "a refused final chunk makes no object");
+    store.abort_multipart(b, k, &id).await.unwrap();
+    // The right one: the same chunks make the object.
+    let id = store.create_multipart(b, k, &Default::default()).await.unwrap();
+    store.upload_chunk(b, k, &id, 0, data.slice(..256 * 1024), None).await.unwrap();
+    let right = Some(crc32c::crc32c(&data));
+    let ack = store.upload_chunk(b, k, &id, 256 * 1024, data.slice(256 * 1024..), right).await.unwrap();
+    assert_eq!(ack.committed, data.len() as u64);
+    assert!(fx.fs.cat(&fx.p(k)).await.unwrap() == data);
+    fx.cleanup().await;
+}
+
+/// Asks storage-testbench's Retry Test API for these failures; returns the test's id.
+async fn retry_test(endpoint: &str, instructions: serde_json::Value) -> String {
+    let created = reqwest::Client::new()
+        .post(format!("{endpoint}/retry_test"))
+        .header("Content-Type", "application/json")
+        .body(serde_json::json!({ "instructions": instructions }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let test: serde_json::Value = serde_json::from_slice(&created.bytes().await.unwrap()).unwrap();
+    test["id"].as_str().expect("retry test id").to_string()
+}
+
+/// Whether every failure the retry test asked for was injected.
+async fn retry_test_completed(endpoint: &str, id: &str) -> serde_json::Value {
+    let status = reqwest::get(format!("{endpoint}/retry_test/{id}")).await.unwrap().bytes().await.unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status).unwrap();
+    status["completed"].clone()
+}
+
+fn retry_store(endpoint: &str, id: &str) -> GcsStore<RetryTest> {
+    let mut config = GcsConfig::custom(endpoint).unwrap().with_project(Some("test-project".into()));
+    config.quirks = Quirks { no_suffix_ranges: true, no_batch_delete: true, ..Quirks::default() };
+    let retry = RetryPolicy { base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
+    GcsStore::new(config, None, RetryTest(ReqwestTransport::default(), id.to_string()), Arc::new(SystemClock)).with_retry(retry)
+}
+
+/// A media read that breaks off after 256 KiB, then a reset connection, then a 503: the read
+/// continues from where the body stopped (pinned to the generation it started on) and the
+/// bytes are the object's, once each.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_reads_resume_through_the_testbench_failures() {
+    let endpoint = env("PAILFS_GCS_ENDPOINT");
+    let fx = gcs().await;
+    let data = cases::data(1024 * 1024 + 7, 9);
+    fx.fs.pipe(&fx.p("read.bin"), data.clone()).await.unwrap();
+    let id = retry_test(
+        &endpoint,
+        serde_json::json!({"storage.objects.get": ["return-broken-stream-after-256K", "return-reset-connection", "return-503"]}),
+    )
+    .await;
+    let store = retry_store(&endpoint, &id);
+    let got = store.get(&fx.bucket, "read.bin", None).await.expect("a read through three failures");
+    assert!(got.data == data, "every byte once, in order");
+    assert_eq!(got.meta.size, data.len() as u64);
+    assert!(store.stats().resumes.load(std::sync::atomic::Ordering::Relaxed) >= 1, "the read was continued, not restarted");
+    assert_eq!(retry_test_completed(&endpoint, &id).await, serde_json::Value::Bool(true), "every failure was injected");
+    fx.cleanup().await;
+}
+
+/// A resumable upload through a 503 on the session's creation, a reset connection on a chunk
+/// and a final chunk broken off after 100 bytes: the writer asks the session what it kept
+/// each time and finishes from there; the object is every byte once.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_resumable_uploads_survive_the_testbench_failures() {
+    let endpoint = env("PAILFS_GCS_ENDPOINT");
+    let fx = gcs().await;
+    let id = retry_test(
+        &endpoint,
+        serde_json::json!({"storage.objects.insert": ["return-503", "return-reset-connection", "return-broken-stream-final-chunk-after-100B"]}),
+    )
+    .await;
+    let fs = FileSystem::with_options(retry_store(&endpoint, &id), Options { part_size: 256 * 1024, ..Options::default() });
+    let data = cases::data(3 * 256 * 1024 + 1000, 10);
+    fs.pipe(&fx.p("up.bin"), data.clone()).await.expect("a resumable upload through three failures");
+    assert!(fx.fs.cat(&fx.p("up.bin")).await.unwrap() == data, "every byte once, in order");
+    assert_eq!(retry_test_completed(&endpoint, &id).await, serde_json::Value::Bool(true), "every failure was injected");
+    fx.cleanup().await;
+}
+
+/// Batch deletes on fake-gcs-server (storage-testbench has no batch endpoint): hostile keys in
+/// one batch of embedded DELETEs, a key that is not there among them (not a failure), and a
+/// recursive rm of 150 keys (two batches).
+#[tokio::test]
+#[ignore = "needs fake-gcs-server: make test"]
+async fn fake_gcs_deletes_in_batches() {
+    let fx = fake_gcs().await;
+    let store = fx.fs.store();
+    assert_eq!(store.capabilities().max_delete_batch, 100);
+    let keys: Vec<String> =
+        ["ünï cødé", "%41", "a+b", "sp ace", "q?h#", "d/e/f", &"long".repeat(200)].iter().map(|k| k.to_string()).collect();
+    for k in &keys {
+        fx.fs.pipe(&fx.p(k), bytes::Bytes::from_static(b"x")).await.unwrap();
+    }
+    let mut asked = keys.clone();
+    asked.push("never-there".into());
+    let failures = store.delete_batch(&fx.bucket, &asked).await.expect("one batch");
+    assert!(failures.is_empty(), "{failures:?}");
+    for k in &keys {
+        assert!(!fx.fs.exists(&fx.p(k)).await.unwrap(), "{k:?} is still there");
+    }
+    for i in 0..150 {
+        fx.fs.pipe(&fx.p(&format!("many/{i:03}")), bytes::Bytes::from_static(b"y")).await.unwrap();
+    }
+    fx.fs.rm(&fx.p("many"), true).await.unwrap();
+    assert!(fx.fs.find(&fx.bucket, None, false).await.unwrap().is_empty());
+    fx.cleanup().await;
+}
+
+/// Signed URLs from the GCS store, with an HMAC key (GOOG4-HMAC-SHA256) and with a service
+/// account key (V4 RSA), fetched with a plain HTTP client from storage-testbench: a GET URL
+/// reads the object, a PUT URL writes one. The testbench checks no signature (a tampered one
+/// is served too), so this proves the URLs' shape and routing; the signatures themselves are
+/// proven by the conformance vectors (tests/gcs_vectors.rs).
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_signed_urls_get_and_put_on_the_testbench() {
+    use pailfs::core::auth::{CredentialCache, Credentials, Secret};
+    use pailfs::core::http::Method;
+    let fx = gcs().await;
+    let AnyStore::Gcs(plain) = fx.fs.store() else { unreachable!() };
+    fx.fs.pipe(&fx.p("signed/in.txt"), bytes::Bytes::from_static(b"read me")).await.unwrap();
+    let sa = common::vectors("gcs-v4-signatures-conformance").join("test_service_account.not-a-test.json");
+    let sa: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sa).unwrap()).unwrap();
+    let (email, pem) = (sa["client_email"].as_str().unwrap(), sa["private_key"].as_str().unwrap());
+    let keys = [
+        ("hmac", Credentials::GcsHmac { access_id: "GOOG1TESTKEY".into(), secret: Secret::new("hmac-secret") }),
+        ("rsa", Credentials::GcsServiceAccount { client_email: email.into(), private_key_pem: Secret::new(pem) }),
+    ];
+    let http = reqwest::Client::new();
+    for (name, creds) in keys {
+        let signer = GcsStore::with_credentials(
+            plain.config().clone(),
+            CredentialCache::fixed(creds),
+            ReqwestTransport::default(),
+            Arc::new(SystemClock),
+        );
+        assert!(signer.capabilities().presign, "{name}");
+        let get = signer.presign(Method::Get, &fx.bucket, "signed/in.txt", Duration::from_secs(300)).await.unwrap();
+        let algorithm = if name == "hmac" { "X-Goog-Algorithm=GOOG4-HMAC-SHA256" } else { "X-Goog-Algorithm=GOOG4-RSA-SHA256" };
+        assert!(get.url.contains(algorithm) && get.url.contains("X-Goog-Signature="), "{}", get.url);
+        let r = http.get(&get.url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{name} GET");
+        assert_eq!(&r.bytes().await.unwrap()[..], b"read me", "{name} GET");
+        let key = format!("signed/out-{name}.txt");
+        let put = signer.presign(Method::Put, &fx.bucket, &key, Duration::from_secs(300)).await.unwrap();
+        let r = http.put(&put.url).body(format!("written through {name}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{name} PUT: {}", r.text().await.unwrap());
+        assert_eq!(fx.fs.cat(&fx.p(&key)).await.unwrap(), format!("written through {name}").as_bytes());
+        // What the server does not prove: a tampered signature is served as well.
+        let tampered = get.url.replace("X-Goog-Signature=", "X-Goog-Signature=00");
+        assert_eq!(http.get(&tampered).send().await.unwrap().status(), 200, "the testbench checks no signature");
+    }
     fx.cleanup().await;
 }

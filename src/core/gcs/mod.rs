@@ -7,11 +7,13 @@
 //! with every write of the content and with nothing else. It is also the `version`. A read
 //! pinned to it sends `ifGenerationMatch`; a write with `if_match` does too.
 
+mod batch;
 mod config;
 mod provider;
 mod request;
 mod response;
 
+pub use batch::{MAX_BATCH, delete_batch, parse_delete_batch};
 pub use config::{GcsConfig, encode_object_name, validate_bucket};
 pub use request::*;
 pub use response::*;

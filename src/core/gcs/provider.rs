@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::config::GcsConfig;
-use super::{request as rq, response as rs};
+use super::{batch, request as rq, response as rs};
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, Response};
 use crate::core::provider::{Call, Provider, Quirks};
@@ -30,7 +30,7 @@ impl Provider for GcsConfig {
             presign: true,
             any_key: true,
             upload: UploadModel::GCS_RESUMABLE,
-            max_delete_batch: rq::MAX_DELETE,
+            max_delete_batch: if self.quirks.no_batch_delete { 1 } else { batch::MAX_BATCH },
             conditional_put: true,
             s3_etags: false,
         }
@@ -44,8 +44,13 @@ impl Provider for GcsConfig {
         rs::parse_error(resp)
     }
 
+    /// The first page; the driver pages with `list_buckets_page`.
     fn list_buckets(&self) -> Result<Call<Vec<BucketInfo>>> {
-        Ok(Call::new(rq::list_buckets(self)?, rs::parse_list_buckets))
+        Ok(self.list_buckets_page(None)?.map(|(b, _)| b))
+    }
+
+    fn list_buckets_page(&self, token: Option<&str>) -> Result<Call<(Vec<BucketInfo>, Option<String>)>> {
+        Ok(Call::new(rq::list_buckets(self, token)?, rs::parse_list_buckets))
     }
 
     fn create_bucket(&self, bucket: &str) -> Result<Call<()>> {
@@ -80,14 +85,28 @@ impl Provider for GcsConfig {
 
     fn put(&self, bucket: &str, key: &str, data: Bytes, opts: &PutOptions) -> Result<Call<ObjectMeta>> {
         let (k, sent) = (key.to_string(), data.clone());
-        Ok(Call::new(rq::insert_media(self, bucket, key, data, opts)?, move |r| rs::parse_insert(&k, &sent, r)))
+        let req = rq::insert_multipart(self, bucket, key, data, opts)?;
+        // A write with a generation condition is idempotent (its repeat is refused, then
+        // confirmed by content: `confirm_write`), so a lost answer may be asked again, as
+        // Google's libraries do; an unconditional one is not repeated.
+        let conditional = req.query.iter().any(|(k, _)| k == "ifGenerationMatch");
+        let call = Call::new(req, move |r| rs::parse_insert(&k, &sent, r));
+        Ok(if conditional { call.repeatable() } else { call })
     }
 
-    fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool {
-        // A HEAD here is objects.get, which has the MD5; but `ObjectMeta` does not carry it, so
-        // only the size can be compared, which proves nothing: say no, and keep the error.
-        let _ = (meta, data);
+    fn holds(&self, _meta: &ObjectMeta, _data: &[u8]) -> bool {
+        // `ObjectMeta` carries no hash of a GCS object: `confirm_write` asks for one.
         false
+    }
+
+    fn confirm_write(&self, bucket: &str, key: &str, data: &Bytes) -> Option<Result<Call<Option<ObjectMeta>>>> {
+        let (k, sent) = (key.to_string(), data.clone());
+        let req = rq::get_object(self, bucket, key);
+        let holds = move |r: &Response| {
+            let o = rs::parse_object(r)?;
+            Ok(o.holds(&k, &sent).then_some(o.meta))
+        };
+        Some(req.map(|req| Call::new(req, holds)))
     }
 
     fn copy(
@@ -102,15 +121,23 @@ impl Provider for GcsConfig {
     }
 
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>> {
-        let [key] = keys else {
-            return Err(Error::invalid_input(format!("GCS deletes {} key per call here, not {}", rq::MAX_DELETE, keys.len())));
-        };
-        // Already gone is deleted.
-        Ok(Call::new(rq::delete_object(self, bucket, key)?, rs::parse_delete).also_ok(404))
+        match keys {
+            // One key is one DELETE, with or without a batch endpoint; already gone is deleted.
+            [key] => Ok(Call::new(rq::delete_object(self, bucket, key)?, rs::parse_delete).also_ok(404)),
+            _ if self.quirks.no_batch_delete => Err(Error::invalid_input(format!(
+                "this GCS server takes one key per delete (no batch endpoint), not {}",
+                keys.len()
+            ))),
+            _ => {
+                let asked = keys.to_vec();
+                Ok(Call::new(batch::delete_batch(self, bucket, keys)?, move |r| batch::parse_delete_batch(&asked, r)))
+            }
+        }
     }
 
     fn create_multipart(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<Call<String>> {
-        Ok(Call::new(rq::start_resumable(self, bucket, key, opts)?, rs::parse_start_resumable))
+        // A session that is never used expires and makes no object: a lost answer is asked again.
+        Ok(Call::new(rq::start_resumable(self, bucket, key, opts)?, rs::parse_start_resumable).repeatable())
     }
 
     fn upload_part(&self, _bucket: &str, _key: &str, _upload_id: &str, _number: u32, _data: Bytes) -> Result<Call<String>> {
@@ -140,10 +167,13 @@ impl Provider for GcsConfig {
         upload_id: &str,
         offset: u64,
         data: Bytes,
-        last: bool,
+        last: Option<u32>,
     ) -> Result<Call<ChunkAck>> {
         let req = rq::upload_chunk(self, upload_id, offset, data, last)?;
-        Ok(Call::new(req, rs::parse_chunk_ack).also_ok(RESUME_INCOMPLETE).once())
+        // An answer that cannot be read (a body broken off) says nothing of what the session
+        // kept: retryable, so the upload machine asks the session instead of giving up.
+        let parse = |r: &Response| rs::parse_chunk_ack(r).map_err(|e| e.retryable(true));
+        Ok(Call::new(req, parse).also_ok(RESUME_INCOMPLETE).once())
     }
 
     fn query_offset(&self, _bucket: &str, _key: &str, upload_id: &str) -> Result<Call<ChunkAck>> {
@@ -177,14 +207,22 @@ mod tests {
         let abort = c.abort_multipart("bkt", "k", SESSION).unwrap();
         assert!(abort.accepts(&answer(499)) && !abort.accepts(&answer(404)), "404 is the driver's to forgive");
         assert!((abort.parse)(&answer(499)).is_ok());
-        let chunk = c.upload_chunk("bkt", "k", SESSION, 0, Bytes::from_static(b"x"), false).unwrap();
+        let chunk = c.upload_chunk("bkt", "k", SESSION, 0, Bytes::from_static(b"x"), None).unwrap();
         assert!(chunk.accepts(&answer(308)) && !chunk.retry, "a chunk is sent once; the machine decides");
+        let cut = Response::new(200, Headers::new(), r#"{"name":"k","si"#);
+        assert!((chunk.parse)(&cut).unwrap_err().retryable, "a cut answer sends the machine to ask the offset");
+        assert!(c.create_multipart("bkt", "k", &PutOptions::default()).unwrap().repeatable, "a POST safe to repeat");
+        assert!(!c.put("bkt", "k", Bytes::new(), &PutOptions::default()).unwrap().repeatable);
         let query = c.query_offset("bkt", "k", SESSION).unwrap();
         assert!(query.accepts(&answer(308)) && query.retry);
         let del = c.delete_batch("bkt", &["k".to_string()]).unwrap();
         assert!(del.accepts(&answer(404)) && (del.parse)(&answer(404)).unwrap().is_empty());
         assert!(!del.accepts(&answer(412)));
-        assert!(c.delete_batch("bkt", &["a".to_string(), "b".to_string()]).is_err());
+        let two = ["a".to_string(), "b".to_string()];
+        assert_eq!(c.delete_batch("bkt", &two).unwrap().request.path, "/batch/storage/v1");
+        let single = GcsConfig { quirks: Quirks { no_batch_delete: true, ..Quirks::default() }, ..cfg() };
+        assert!(single.delete_batch("bkt", &two).is_err());
+        assert_eq!(single.capabilities().max_delete_batch, 1);
         let create = c.create_bucket("bkt").unwrap();
         assert!(create.accepts(&answer(409)));
         assert_eq!((create.parse)(&answer(409)).unwrap_err().kind, ErrorKind::AlreadyExists);
@@ -205,7 +243,7 @@ mod tests {
     #[test]
     fn capabilities_are_gcs() {
         let caps = cfg().capabilities();
-        assert_eq!((caps.upload, caps.s3_etags, caps.max_delete_batch), (UploadModel::GCS_RESUMABLE, false, 1));
+        assert_eq!((caps.upload, caps.s3_etags, caps.max_delete_batch), (UploadModel::GCS_RESUMABLE, false, 100));
         assert_eq!(cfg().protocol(), "gs");
     }
 }

@@ -1,5 +1,7 @@
 //! One builder per JSON API call. Each returns an unsigned [`Request`]; the driver authorizes it.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 
 use super::config::GcsConfig;
@@ -7,10 +9,6 @@ use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::etag::unquote;
 use crate::core::http::{Method, Request};
 use crate::core::types::{ByteRange, ListRequest, PutOptions};
-
-/// Keys one `delete_batch` call removes: one DELETE each (the `/batch/storage/v1` multipart
-/// form is not built yet), run concurrently by the facade.
-pub const MAX_DELETE: usize = 1;
 
 const JSON: &str = "application/json; charset=UTF-8";
 const OCTETS: &str = "application/octet-stream";
@@ -58,10 +56,15 @@ fn with_condition(req: Request, cond: Option<String>) -> Request {
     }
 }
 
-/// buckets.list in the configured project (the first page: up to 1000 buckets).
-pub fn list_buckets(cfg: &GcsConfig) -> Result<Request> {
+/// buckets.list in the configured project: the page after `token` (the first without), up to
+/// 1000 buckets.
+pub fn list_buckets(cfg: &GcsConfig, token: Option<&str>) -> Result<Request> {
     let project = cfg.project.as_ref().ok_or_else(|| Error::invalid_input("listing GCS buckets needs a project"))?;
-    Ok(cfg.api(Method::Get, "/b").query_param("project", project.clone()).query_param("maxResults", "1000"))
+    let req = cfg.api(Method::Get, "/b").query_param("project", project.clone()).query_param("maxResults", "1000");
+    Ok(match token {
+        Some(t) => req.query_param("pageToken", t),
+        None => req,
+    })
 }
 
 /// buckets.insert in the configured project.
@@ -125,20 +128,45 @@ pub fn get_media(cfg: &GcsConfig, bucket: &str, key: &str, range: Option<ByteRan
     Ok(req)
 }
 
-/// objects.insert, `uploadType=media`: the whole object in one request.
-pub fn insert_media(cfg: &GcsConfig, bucket: &str, key: &str, body: Bytes, opts: &PutOptions) -> Result<Request> {
+/// objects.insert, `uploadType=multipart`: the whole object in one request, its metadata
+/// first. The metadata carries the body's MD5 and CRC32C, which GCS checks before it makes the
+/// object, so a body corrupted on the way is refused (400) instead of stored; `X-Goog-Hash`
+/// says the same for servers that read the header.
+pub fn insert_multipart(cfg: &GcsConfig, bucket: &str, key: &str, body: Bytes, opts: &PutOptions) -> Result<Request> {
     super::encode_object_name(key)?;
     let cond = write_condition(opts)?;
     let ct = opts.content_type.clone().unwrap_or_else(|| OCTETS.into());
-    let len = body.len();
+    let (md5, crc) = (super::md5_base64(&body), super::crc32c_base64(&body));
+    let meta = serde_json::json!({ "name": key, "contentType": ct, "md5Hash": md5, "crc32c": crc });
+    let boundary = boundary_absent_from(&body, crc32c::crc32c(&body));
+    let head = format!("--{boundary}\r\nContent-Type: {JSON}\r\n\r\n{meta}\r\n--{boundary}\r\nContent-Type: {ct}\r\n\r\n");
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let mut all = Vec::with_capacity(head.len() + body.len() + tail.len());
+    all.extend_from_slice(head.as_bytes());
+    all.extend_from_slice(&body);
+    all.extend_from_slice(tail.as_bytes());
+    let len = all.len();
     let req = cfg
         .upload(Method::Post, bucket)?
-        .query_param("uploadType", "media")
+        .query_param("uploadType", "multipart")
         .query_param("name", key)
-        .header("Content-Type", ct)
+        .header("Content-Type", format!("multipart/related; boundary={boundary}"))
         .header("Content-Length", len.to_string())
-        .with_body(body);
+        .header("X-Goog-Hash", format!("crc32c={crc},md5={md5}"))
+        .with_body(all);
     Ok(with_condition(req, cond))
+}
+
+/// A multipart boundary that does not occur in `data`. Named after `seed` (the data's CRC32C),
+/// so a clash takes data made to clash; the counter settles even that.
+fn boundary_absent_from(data: &[u8], seed: u32) -> String {
+    (0u32..)
+        .map(|n| format!("pailfs-{seed:08x}-{n}"))
+        .find(|b| {
+            let delim = format!("--{b}");
+            !data.windows(delim.len()).any(|w| w == delim.as_bytes())
+        })
+        .expect("some boundary is absent from any finite body")
 }
 
 /// One call of objects.rewrite of one object onto another; `token` continues a rewrite the
@@ -179,21 +207,23 @@ pub fn start_resumable(cfg: &GcsConfig, bucket: &str, key: &str, opts: &PutOptio
     Ok(with_condition(req, cond))
 }
 
-/// One chunk of a session at `offset`: `Content-Range: bytes a-b/*`, or `/total` for the last.
-pub fn upload_chunk(cfg: &GcsConfig, session_uri: &str, offset: u64, data: Bytes, last: bool) -> Result<Request> {
+/// One chunk of a session at `offset`: `Content-Range: bytes a-b/*`, or `/total` for the last,
+/// which carries the whole object's CRC32C (`last`) in `X-Goog-Hash`: GCS checks it before it
+/// makes the object.
+pub fn upload_chunk(cfg: &GcsConfig, session_uri: &str, offset: u64, data: Bytes, last: Option<u32>) -> Result<Request> {
     let len = data.len() as u64;
     let end = offset.checked_add(len).ok_or_else(|| Error::invalid_input("chunk offset overflows"))?;
-    let range = match (len, last) {
+    let range = match (len, last.is_some()) {
         (0, true) => format!("bytes */{offset}"),
         (0, false) => return Err(Error::invalid_input("an empty chunk must be the last")),
         (_, true) => format!("bytes {offset}-{}/{end}", end - 1),
         (_, false) => format!("bytes {offset}-{}/*", end - 1),
     };
-    Ok(cfg
-        .session(Method::Put, session_uri)?
-        .header("Content-Range", range)
-        .header("Content-Length", len.to_string())
-        .with_body(data))
+    let mut req = cfg.session(Method::Put, session_uri)?.header("Content-Range", range);
+    if let Some(crc) = last {
+        req = req.header("X-Goog-Hash", format!("crc32c={}", B64.encode(crc.to_be_bytes())));
+    }
+    Ok(req.header("Content-Length", len.to_string()).with_body(data))
 }
 
 /// Ask a session how much it holds: an empty PUT with `Content-Range: bytes */*`.
@@ -235,10 +265,11 @@ mod tests {
     #[test]
     fn buckets() {
         assert_eq!(
-            list_buckets(&cfg()).unwrap().url(),
+            list_buckets(&cfg(), None).unwrap().url(),
             "http://127.0.0.1:9023/storage/v1/b?project=test-project&maxResults=1000"
         );
-        assert!(list_buckets(&GcsConfig::google()).is_err(), "no project");
+        assert!(list_buckets(&cfg(), Some("t/1")).unwrap().url().ends_with("&maxResults=1000&pageToken=t%2F1"));
+        assert!(list_buckets(&GcsConfig::google(), None).is_err(), "no project");
         let r = create_bucket(&cfg(), "bkt").unwrap();
         assert_eq!((r.method, r.url().as_str()), (Method::Post, "http://127.0.0.1:9023/storage/v1/b?project=test-project"));
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(), serde_json::json!({"name": "bkt"}));
@@ -283,18 +314,29 @@ mod tests {
 
     #[test]
     fn writes_and_conditions() {
-        let r = insert_media(&cfg(), "bkt", "a/b", Bytes::from_static(b"xy"), &PutOptions::default()).unwrap();
-        assert_eq!(r.url(), "http://127.0.0.1:9023/upload/storage/v1/b/bkt/o?uploadType=media&name=a%2Fb");
-        assert_eq!((r.headers.get("content-type"), r.headers.get("content-length")), (Some(OCTETS), Some("2")));
-        assert_eq!(&r.body[..], b"xy");
+        let r = insert_multipart(&cfg(), "bkt", "a/b", Bytes::from_static(b"hello"), &PutOptions::default()).unwrap();
+        assert_eq!(r.url(), "http://127.0.0.1:9023/upload/storage/v1/b/bkt/o?uploadType=multipart&name=a%2Fb");
+        let boundary = format!("pailfs-{:08x}-0", crc32c::crc32c(b"hello"));
+        assert_eq!(r.headers.get("content-type"), Some(format!("multipart/related; boundary={boundary}").as_str()));
+        assert_eq!(r.headers.get("content-length"), Some(r.body.len().to_string().as_str()));
+        assert_eq!(r.headers.get("x-goog-hash"), Some("crc32c=mnG7TA==,md5=XUFAKrxLKna5cZ2REBfFkg=="));
+        let meta =
+            r#"{"contentType":"application/octet-stream","crc32c":"mnG7TA==","md5Hash":"XUFAKrxLKna5cZ2REBfFkg==","name":"a/b"}"#;
+        let expected = format!(
+            "--{boundary}\r\nContent-Type: {JSON}\r\n\r\n{meta}\r\n--{boundary}\r\nContent-Type: {OCTETS}\r\n\r\nhello\r\n--{boundary}--\r\n"
+        );
+        assert_eq!(std::str::from_utf8(&r.body).unwrap(), expected);
+        // A body holding the first choice of boundary gets another.
+        assert_eq!(boundary_absent_from(b"x\r\n--pailfs-00000007-0\r\n", 7), "pailfs-00000007-1");
+        assert_eq!(boundary_absent_from(b"--pailfs-00000007-0--pailfs-00000007-1", 7), "pailfs-00000007-2");
         let create = PutOptions { if_none_match_any: true, ..Default::default() };
-        let r = insert_media(&cfg(), "bkt", "k", Bytes::new(), &create).unwrap();
+        let r = insert_multipart(&cfg(), "bkt", "k", Bytes::new(), &create).unwrap();
         assert!(r.url().ends_with("&ifGenerationMatch=0"), "{}", r.url());
         let pinned =
             PutOptions { if_match: Some("\"1700\"".into()), content_type: Some("text/csv".into()), ..Default::default() };
-        let r = insert_media(&cfg(), "bkt", "k", Bytes::new(), &pinned).unwrap();
+        let r = insert_multipart(&cfg(), "bkt", "k", Bytes::new(), &pinned).unwrap();
         assert!(r.url().ends_with("&ifGenerationMatch=1700"), "{}", r.url());
-        assert_eq!(r.headers.get("content-type"), Some("text/csv"));
+        assert!(std::str::from_utf8(&r.body).unwrap().contains("\r\nContent-Type: text/csv\r\n\r\n\r\n--"));
         let e = write_condition(&PutOptions { if_match: Some("\"0000\"".into()), ..Default::default() }).unwrap_err();
         assert_eq!(e.kind, ErrorKind::PreconditionFailed);
         let e = write_condition(&PutOptions { if_match: Some("CKWasoTgyPkCEAE=".into()), ..Default::default() }).unwrap_err();
@@ -320,16 +362,18 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body, serde_json::json!({"name": "a/b", "contentType": OCTETS}));
         assert_eq!(r.headers.get("x-upload-content-type"), Some(OCTETS));
-        let r = upload_chunk(&cfg(), SESSION, 262_144, Bytes::from(vec![0u8; 10]), false).unwrap();
+        let r = upload_chunk(&cfg(), SESSION, 262_144, Bytes::from(vec![0u8; 10]), None).unwrap();
+        assert!(r.headers.get("x-goog-hash").is_none(), "only the last chunk states the object's hash");
         assert_eq!((r.method, r.url().as_str()), (Method::Put, SESSION));
         assert_eq!(r.headers.get("content-range"), Some("bytes 262144-262153/*"));
         assert_eq!(r.headers.get("content-length"), Some("10"));
-        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::from_static(b"xy"), true).unwrap();
+        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::from_static(b"xy"), Some(crc32c::crc32c(b"hello"))).unwrap();
         assert_eq!(r.headers.get("content-range"), Some("bytes 4-5/6"));
-        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::new(), true).unwrap();
+        assert_eq!(r.headers.get("x-goog-hash"), Some("crc32c=mnG7TA=="));
+        let r = upload_chunk(&cfg(), SESSION, 4, Bytes::new(), Some(0)).unwrap();
         assert_eq!(r.headers.get("content-range"), Some("bytes */4"));
-        assert!(upload_chunk(&cfg(), SESSION, 4, Bytes::new(), false).is_err());
-        assert!(upload_chunk(&cfg(), "http://other:1/upload/x?upload_id=1", 0, Bytes::from_static(b"x"), true).is_err());
+        assert!(upload_chunk(&cfg(), SESSION, 4, Bytes::new(), None).is_err());
+        assert!(upload_chunk(&cfg(), "http://other:1/upload/x?upload_id=1", 0, Bytes::from_static(b"x"), Some(0)).is_err());
         let r = query_offset(&cfg(), SESSION).unwrap();
         assert_eq!((r.headers.get("content-range"), r.body.len()), (Some("bytes */*"), 0));
         assert_eq!(cancel_resumable(&cfg(), SESSION).unwrap().method, Method::Delete);

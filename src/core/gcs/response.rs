@@ -62,6 +62,13 @@ pub struct GcsObject {
     pub crc32c: Option<String>,
 }
 
+impl GcsObject {
+    /// Whether this is `key` holding exactly `data`: the size and at least one stored hash agree.
+    pub fn holds(&self, key: &str, data: &[u8]) -> bool {
+        (self.md5.is_some() || self.crc32c.is_some()) && check_written(key, self, data).is_ok()
+    }
+}
+
 /// An object resource (`storage#object`).
 pub fn object_from_json(v: &Value) -> Result<GcsObject> {
     let name = text(v, "name").ok_or_else(|| invalid("object resource without a name"))?;
@@ -108,17 +115,19 @@ pub fn parse_list_objects(resp: &Response, start_after: Option<&str>) -> Result<
 }
 
 /// buckets.list.
-pub fn parse_list_buckets(resp: &Response) -> Result<Vec<BucketInfo>> {
+pub fn parse_list_buckets(resp: &Response) -> Result<(Vec<BucketInfo>, Option<String>)> {
     let v = json(resp)?;
-    let Some(items) = v.get("items") else { return Ok(Vec::new()) };
+    let next = text(&v, "nextPageToken").map(str::to_string);
+    let Some(items) = v.get("items") else { return Ok((Vec::new(), next)) };
     let items = items.as_array().ok_or_else(|| invalid("`items` is not a list"))?;
-    items
+    let buckets = items
         .iter()
         .map(|b| {
             let name = text(b, "name").ok_or_else(|| invalid("bucket resource without a name"))?;
             Ok(BucketInfo { name: name.to_string(), created: time(b, "timeCreated")? })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((buckets, next))
 }
 
 /// buckets.insert, asked to also take 409: a bucket that exists is `AlreadyExists` (the
@@ -403,10 +412,12 @@ mod tests {
     #[test]
     fn buckets() {
         let body = r#"{"items":[{"name":"b1","timeCreated":"2026-12-01T14:38:25.407105Z"},{"name":"b2"}]}"#;
-        let b = parse_list_buckets(&resp(200, &[], body)).unwrap();
-        assert_eq!((b[0].name.as_str(), b[1].name.as_str(), b[1].created), ("b1", "b2", None));
+        let (b, next) = parse_list_buckets(&resp(200, &[], body)).unwrap();
+        assert_eq!((b[0].name.as_str(), b[1].name.as_str(), b[1].created, next), ("b1", "b2", None, None));
         assert!(b[0].created.is_some());
-        assert!(parse_list_buckets(&resp(200, &[], "{}")).unwrap().is_empty());
+        assert_eq!(parse_list_buckets(&resp(200, &[], "{}")).unwrap(), (vec![], None));
+        let (b, next) = parse_list_buckets(&resp(200, &[], r#"{"items":[{"name":"b3"}],"nextPageToken":"n"}"#)).unwrap();
+        assert_eq!((b.len(), next.as_deref()), (1, Some("n")));
         assert!(parse_create_bucket(&resp(200, &[], "{}")).is_ok());
         assert_eq!(parse_create_bucket(&resp(409, &[], r#"{"error":{"code":409}}"#)).unwrap_err().kind, ErrorKind::AlreadyExists);
     }
