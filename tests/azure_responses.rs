@@ -137,7 +137,10 @@ fn opendal_recordings() {
                 assert_eq!(p.prefixes, ["dir1/dir2/", "dir1/dir21/"]);
                 assert_eq!(p.next_token, None, "an empty <NextMarker /> ends the listing");
                 let m = &p.objects[0];
-                assert_eq!((m.etag.as_deref(), m.content_type.as_deref()), (Some("0x8DA0A64D66790C3"), Some("application/octet-stream")));
+                assert_eq!(
+                    (m.etag.as_deref(), m.content_type.as_deref()),
+                    (Some("0x8DA0A64D66790C3"), Some("application/octet-stream"))
+                );
                 assert_eq!(m.last_modified.unwrap().to_rfc3339(), "2022-03-20T11:29:03+00:00");
             }),
             ("error-invalid-query-parameter-value.xml", |f| {
@@ -148,7 +151,10 @@ fn opendal_recordings() {
             ("error-placeholder.xml", |f| {
                 // An unknown code: typed by the status.
                 let e = azure::parse_error(&answer(503, f));
-                assert_eq!((e.kind, e.code.as_deref(), e.message.as_str()), (ErrorKind::Service, Some("string-value"), "string-value"));
+                assert_eq!(
+                    (e.kind, e.code.as_deref(), e.message.as_str()),
+                    (ErrorKind::Service, Some("string-value"), "string-value")
+                );
                 assert!(e.retryable);
             }),
             ("put-block-list-request.xml", |f| {

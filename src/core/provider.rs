@@ -74,6 +74,9 @@ pub struct Quirks {
     /// The server fails suffix ranges (s3s-fs: one longer than the object): they are read as
     /// an absolute range after a HEAD.
     pub no_suffix_ranges: bool,
+    /// The server answers a range that starts at the object's end with a 206 and an inverted
+    /// `Content-Range: bytes 10-9/10` instead of 416 (Azurite): read as the empty range it is.
+    pub inverted_empty_ranges: bool,
 }
 
 /// An HTTP storage service (S3 today; GCS and Azure next), as plain request builders and

@@ -76,6 +76,13 @@ impl Provider for AzureConfig {
     }
 
     fn parse_get(&self, key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes)> {
+        if self.quirks.inverted_empty_ranges
+            && let Some(size) = rs::inverted_empty_range(resp)
+        {
+            let mut meta = rs::parse_properties(key, resp).unwrap_or_else(|_| ObjectMeta::new(key, size));
+            meta.size = size;
+            return Ok((meta, Bytes::new()));
+        }
         rs::parse_get_blob(key, resp)
     }
 
@@ -102,9 +109,9 @@ impl Provider for AzureConfig {
         token: Option<&str>,
     ) -> Result<Call<Copied>> {
         match token {
-            None => Ok(Call::new(rq::copy_blob(self, src_bucket, src_key, dst_bucket, dst_key)?, |r| {
-                rs::parse_copy_status(r, None)
-            })),
+            None => {
+                Ok(Call::new(rq::copy_blob(self, src_bucket, src_key, dst_bucket, dst_key)?, |r| rs::parse_copy_status(r, None)))
+            }
             Some(id) => {
                 let id = id.to_string();
                 Ok(Call::new(rq::get_properties(self, dst_bucket, dst_key)?, move |r| rs::parse_copy_status(r, Some(&id))))
@@ -206,6 +213,9 @@ mod tests {
         let page = (c.list_page("ct1", &first).unwrap().parse)(&Response::new(200, Headers::new(), body)).unwrap();
         assert_eq!(page.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["b"]);
         let later = ListRequest { token: Some("m".into()), ..first };
-        assert_eq!((c.list_page("ct1", &later).unwrap().parse)(&Response::new(200, Headers::new(), body)).unwrap().objects.len(), 2);
+        assert_eq!(
+            (c.list_page("ct1", &later).unwrap().parse)(&Response::new(200, Headers::new(), body)).unwrap().objects.len(),
+            2
+        );
     }
 }

@@ -211,7 +211,13 @@ mod tests {
 
     #[test]
     fn listing_queries() {
-        let list = ListRequest { prefix: "a/".into(), delimited: true, token: Some("m1".into()), max_keys: Some(0), ..Default::default() };
+        let list = ListRequest {
+            prefix: "a/".into(),
+            delimited: true,
+            token: Some("m1".into()),
+            max_keys: Some(0),
+            ..Default::default()
+        };
         let r = list_blobs(&cfg(), "ct1", &list).unwrap();
         assert_eq!(
             r.url(),

@@ -241,7 +241,8 @@ pub fn parse_get_blob(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes)>
         return Err(integrity(format!("{key}: announced {cl} bytes, received {len}")));
     }
     let size = if resp.status == 206 {
-        let cr = resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
+        let cr =
+            resp.headers.get("content-range").ok_or_else(|| invalid(format!("{key}: partial answer without Content-Range")))?;
         let span = ContentRange::parse(cr)?;
         if span.end - span.start != len {
             return Err(integrity(format!("{key}: range {}-{} but {len} bytes received", span.start, span.end - 1)));
@@ -257,6 +258,16 @@ pub fn parse_get_blob(key: &str, resp: &Response) -> Result<(ObjectMeta, Bytes)>
         len
     };
     Ok((meta_from_headers(key, resp, size)?, resp.body.clone()))
+}
+
+/// An empty 206 whose `Content-Range` is inverted at the end (`bytes 10-9/10`): the size, for a
+/// server declared to answer so ([`Quirks::inverted_empty_ranges`](crate::core::provider::Quirks)).
+pub fn inverted_empty_range(resp: &Response) -> Option<u64> {
+    let cr = resp.headers.get("content-range")?.trim().strip_prefix("bytes ")?;
+    let (span, total) = cr.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    let (first, last, total): (u64, u64, u64) = (first.parse().ok()?, last.parse().ok()?, total.parse().ok()?);
+    (resp.status == 206 && resp.body.is_empty() && first == total && last + 1 == first).then_some(total)
 }
 
 /// Put Blob or Put Block List: the new ETag. A Put Blob answer's `Content-MD5` is what the
@@ -325,7 +336,10 @@ mod tests {
             &[("x-ms-request-id", "r1")],
             "\u{feff}<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed.\nRequestId:r1\nTime:x</Message></Error>",
         ));
-        assert_eq!((e.kind, e.code.as_deref(), e.message.as_str()), (ErrorKind::PermissionDenied, Some("AuthenticationFailed"), "Server failed."));
+        assert_eq!(
+            (e.kind, e.code.as_deref(), e.message.as_str()),
+            (ErrorKind::PermissionDenied, Some("AuthenticationFailed"), "Server failed.")
+        );
         assert_eq!(e.request_id.as_deref(), Some("r1"));
         let head = parse_error(&resp(404, &[("x-ms-error-code", "BlobNotFound")], ""));
         assert_eq!((head.kind, head.code.as_deref()), (ErrorKind::NotFound, Some("BlobNotFound")));
@@ -352,6 +366,9 @@ mod tests {
         assert_eq!(parse_get_blob("k", &part).unwrap().0.size, 5);
         let wrong = resp(206, &[("content-range", "bytes 1-3/5")], "el");
         assert_eq!(parse_get_blob("k", &wrong).unwrap_err().kind, ErrorKind::Integrity);
+        let inverted = resp(206, &[("content-range", "bytes 10-9/10")], "");
+        assert_eq!((inverted_empty_range(&inverted), parse_get_blob("k", &inverted).is_err()), (Some(10), true));
+        assert_eq!(inverted_empty_range(&resp(206, &[("content-range", "bytes 9-8/10")], "")), None);
     }
 
     #[test]
@@ -366,7 +383,8 @@ mod tests {
         assert_eq!(parse_copy_status(&pending, None).unwrap(), Copied::Again("c1".into()));
         assert_eq!(parse_copy_status(&pending, Some("c1")).unwrap(), Copied::Again("c1".into()));
         assert_eq!(parse_copy_status(&pending, Some("c0")).unwrap_err().kind, ErrorKind::Conflict);
-        let failed = resp(200, &[("x-ms-copy-status", "failed"), ("x-ms-copy-id", "c1"), ("x-ms-copy-status-description", "500 x")], "");
+        let failed =
+            resp(200, &[("x-ms-copy-status", "failed"), ("x-ms-copy-id", "c1"), ("x-ms-copy-status-description", "500 x")], "");
         assert!(parse_copy_status(&failed, Some("c1")).unwrap_err().message.contains("500 x"));
     }
 
