@@ -9,6 +9,7 @@
 //! (the service drops uncommitted blocks after a week).
 
 mod config;
+pub mod dfs;
 mod provider;
 mod request;
 mod response;
