@@ -14,6 +14,9 @@ pub struct ObjectMeta {
     pub storage_class: Option<String>,
     pub content_type: Option<String>,
     pub version: Option<String>,
+    /// The base64 MD5 of the whole content, where the service keeps one and said so (Azure's
+    /// `Content-MD5`): what proves a write whose answer was lost was carried out.
+    pub content_md5: Option<String>,
 }
 
 impl ObjectMeta {
@@ -26,6 +29,7 @@ impl ObjectMeta {
             storage_class: None,
             content_type: None,
             version: None,
+            content_md5: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! faults in front of moto, which must leave no upload behind. `#[ignore]`d: `make test`
 //! starts the servers.
 
+mod azure;
 mod proxy;
 
 use std::collections::BTreeMap;

@@ -92,10 +92,9 @@ impl Provider for AzureConfig {
     }
 
     fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool {
-        // Get Blob Properties has the Content-MD5, but `ObjectMeta` does not carry it: the
-        // size alone proves nothing, so keep the error.
-        let _ = (meta, data);
-        false
+        // Put Blob stores the MD5 it checked, and Get Blob Properties reports it; a blob
+        // without one proves nothing, so the error stands.
+        meta.size == data.len() as u64 && meta.content_md5.as_deref() == Some(rq::content_md5(data).as_str())
     }
 
     /// The first call is Copy Blob; a copy left `pending` is followed by Get Blob Properties
@@ -193,6 +192,16 @@ mod tests {
         assert_eq!((poll.request.method, poll.request.path.as_str()), (Method::Head, "/devstoreaccount1/ct2/b"));
         let done = answer(200, &[("x-ms-copy-status", "success"), ("x-ms-copy-id", "id1")]);
         assert_eq!((poll.parse)(&done).unwrap(), Copied::Done);
+    }
+
+    #[test]
+    fn a_lost_create_only_write_is_recognised_by_its_md5() {
+        let head = answer(200, &[("content-length", "5"), ("content-md5", "XUFAKrxLKna5cZ2REBfFkg=="), ("etag", "\"0x1\"")]);
+        let meta = (cfg().head("ct1", "k").unwrap().parse)(&head).unwrap();
+        assert!(cfg().holds(&meta, b"hello"));
+        assert!(!cfg().holds(&meta, b"hellO"), "another writer's bytes");
+        let without = (cfg().head("ct1", "k").unwrap().parse)(&answer(200, &[("content-length", "5")])).unwrap();
+        assert!(!cfg().holds(&without, b"hello"), "no MD5, no proof");
     }
 
     #[test]

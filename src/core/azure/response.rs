@@ -227,7 +227,9 @@ fn content_length(resp: &Response) -> Result<Option<u64>> {
 /// Get Blob Properties (a HEAD): the size is its `Content-Length`.
 pub fn parse_properties(key: &str, resp: &Response) -> Result<ObjectMeta> {
     let size = content_length(resp)?.ok_or_else(|| invalid(format!("{key}: properties without Content-Length")))?;
-    meta_from_headers(key, resp, size)
+    let mut m = meta_from_headers(key, resp, size)?;
+    m.content_md5 = nonempty(resp.headers.get("content-md5")).map(str::to_string);
+    Ok(m)
 }
 
 /// Get Blob: the metadata (the size is the whole blob's, from `Content-Range` on a 206) and
