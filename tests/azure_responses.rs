@@ -188,11 +188,24 @@ fn object_store_recordings() {
                 assert!(p.prefixes.is_empty() && p.next_token.is_none());
             }),
             ("blob-batch-delete-response.multipart", |f| {
-                // Blob Batch is not sent (see core::azure::MAX_DELETE); its answer is not parsed
-                // either. Counted so that building it later comes with this check to fill in.
-                let body = std::fs::read_to_string(f).unwrap();
-                assert_eq!(body.matches("HTTP/1.1 ").count(), 3);
-                assert_eq!(azure::MAX_DELETE, 1, "Blob Batch is built: parse this answer here");
+                let body = std::fs::read(f).unwrap();
+                let batch = |body: Vec<u8>| {
+                    let mut h = Headers::new();
+                    h.set("Content-Type", "multipart/mixed; boundary=batchresponse_66925647-d0cb-4109-b6d3-28efe3e1e5ed");
+                    Response::new(202, h, body)
+                };
+                let keys: Vec<String> = ["blob0", "blob1", "blob2"].map(String::from).to_vec();
+                // 202, 202, and a 404 for a blob already gone: everything is deleted.
+                assert_eq!(azure::parse_batch_delete(&batch(body.clone()), &keys).unwrap(), []);
+                // The same answer with the third refused: that key, its code and message.
+                let refused = String::from_utf8(body.clone()).unwrap().replace("HTTP/1.1 404", "HTTP/1.1 409");
+                let failed = azure::parse_batch_delete(&batch(refused.into_bytes()), &keys).unwrap();
+                assert_eq!(failed.len(), 1);
+                assert_eq!((failed[0].key.as_str(), failed[0].code.as_str()), ("blob2", "BlobNotFound"));
+                assert_eq!(failed[0].message, "The specified blob does not exist.");
+                // An answer that leaves a key out is an error, not a success.
+                let four: Vec<String> = ["blob0", "blob1", "blob2", "blob3"].map(String::from).to_vec();
+                assert_eq!(azure::parse_batch_delete(&batch(body), &four).unwrap_err().kind, ErrorKind::InvalidResponse);
             }),
             ("user-delegation-key.xml", |f| {
                 // User delegation SAS (Entra ID) is not built; the key answer is no listing.

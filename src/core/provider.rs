@@ -23,14 +23,37 @@ pub struct Call<T> {
     /// Whether the driver may repeat the request after a retryable failure. Off where the
     /// state machine above decides what to send next (a resumable chunk: ask the offset first).
     pub retry: bool,
+    /// Requests carried inside this one's body (an Azure Blob Batch), each authorized by the
+    /// driver like a request of its own before the body is assembled from them.
+    pub parts: Option<Parts>,
 }
+
+/// The sub-requests of a batch and how the outer request's body is made from them once each
+/// is authorized (the provider has no credentials; the driver has).
+pub struct Parts {
+    pub requests: Vec<Request>,
+    pub assemble: Assembler,
+}
+
+/// Writes the authorized sub-requests into the outer request.
+pub type Assembler = Box<dyn Fn(&mut Request, &[Request]) + Send + Sync>;
 
 /// The parser of a successful answer.
 pub type Parser<T> = Box<dyn Fn(&Response) -> Result<T> + Send + Sync>;
 
 impl<T> Call<T> {
     pub fn new(request: Request, parse: impl Fn(&Response) -> Result<T> + Send + Sync + 'static) -> Self {
-        Call { request, parse: Box::new(parse), also_ok: None, retry: true }
+        Call { request, parse: Box::new(parse), also_ok: None, retry: true, parts: None }
+    }
+
+    /// Carry `requests` in the body, assembled by `assemble` after each is authorized.
+    pub fn with_parts(
+        mut self,
+        requests: Vec<Request>,
+        assemble: impl Fn(&mut Request, &[Request]) + Send + Sync + 'static,
+    ) -> Self {
+        self.parts = Some(Parts { requests, assemble: Box::new(assemble) });
+        self
     }
 
     /// Parse answers with `status` too.

@@ -176,6 +176,13 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                 Err(e) => e,
                 Ok(creds) => {
                     let mut attempt = call.request.clone();
+                    if let Some(parts) = &call.parts {
+                        let mut signed = parts.requests.clone();
+                        for r in &mut signed {
+                            inner.auth.authorize(r, &creds, self.now())?;
+                        }
+                        (parts.assemble)(&mut attempt, &signed);
+                    }
                     inner.auth.authorize(&mut attempt, &creds, self.now())?;
                     self.stats.attempts.fetch_add(1, Ordering::Relaxed);
                     match inner.transport.send(attempt).await {

@@ -444,5 +444,24 @@ async fn azurite_connection_string_and_sas_credentials() {
     let shown = format!("{:?}", by_sas.ls("").await.unwrap_err());
     let sig = token.split('&').find_map(|p| p.strip_prefix("sig=")).unwrap();
     assert!(!shown.contains(sig), "the SAS signature leaked: {shown}");
+    // Blob Batch: every sub-request signed on its own. With a read-only SAS each delete is
+    // refused inside the batch, reported per key, and both blobs stay.
+    let read_only = ServiceSas::new(SasResource::Container { container: bucket.clone() }, "rl", expiry);
+    let token = service_sas(&read_only, &account, &Secret::new(env("PAILFS_AZURITE_KEY"))).unwrap();
+    let reader = AzureStore::sas(
+        AzureConfig::custom(&endpoint).unwrap(),
+        Secret::new(token),
+        ReqwestTransport::default(),
+        Arc::new(SystemClock),
+    );
+    let keys = ["a.txt".to_string(), "b.txt".to_string()];
+    let failed = reader.delete_batch(&bucket, &keys).await.unwrap();
+    assert_eq!(failed.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["a.txt", "b.txt"], "{failed:?}");
+    assert!(failed.iter().all(|f| f.code.starts_with("Authorization")), "{failed:?}");
+    assert_eq!(by_sas.ls_names(&bucket).await.unwrap().len(), 2);
+    // With the key: two blobs and one that never was, in one batch; all gone.
+    let keys = ["a.txt".to_string(), "b.txt".to_string(), "never.txt".to_string()];
+    assert_eq!(fs.store().delete_batch(&bucket, &keys).await.unwrap(), []);
+    assert!(fs.ls_names(&bucket).await.unwrap().is_empty());
     fs.rm(&bucket, true).await.unwrap();
 }

@@ -119,11 +119,13 @@ impl Provider for AzureConfig {
     }
 
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>> {
-        let [key] = keys else {
-            return Err(Error::invalid_input(format!("Azure deletes {} blob per call here, not {}", rq::MAX_DELETE, keys.len())));
-        };
-        // Already gone is deleted.
-        Ok(Call::new(rq::delete_blob(self, bucket, key)?, |_| Ok(Vec::new())).also_ok(404))
+        if let [key] = keys {
+            // One key is one Delete Blob; already gone is deleted.
+            return Ok(Call::new(rq::delete_blob(self, bucket, key)?, |_| Ok(Vec::new())).also_ok(404));
+        }
+        let (outer, parts) = rq::batch_delete(self, bucket, keys)?;
+        let keys = keys.to_vec();
+        Ok(Call::new(outer, move |r| rs::parse_batch_delete(r, &keys)).with_parts(parts, rq::assemble_batch))
     }
 
     fn create_multipart(&self, _bucket: &str, _key: &str, _opts: &PutOptions) -> Result<Call<String>> {
@@ -210,10 +212,12 @@ mod tests {
         let del = c.delete_batch("ct1", &["k".to_string()]).unwrap();
         assert!(del.accepts(&answer(404, &[])) && !del.accepts(&answer(412, &[])));
         assert_eq!(del.request.headers.get("x-ms-delete-snapshots"), Some("include"));
-        assert!(c.delete_batch("ct1", &["a".to_string(), "b".to_string()]).is_err());
+        let batch = c.delete_batch("ct1", &["a".to_string(), "b".to_string()]).unwrap();
+        assert_eq!((batch.request.method, batch.parts.as_ref().map(|p| p.requests.len())), (Method::Post, Some(2)));
+        assert!(c.delete_batch("ct1", &vec!["k".to_string(); rq::MAX_DELETE + 1]).is_err());
         assert_eq!(c.create_multipart("ct1", "k", &PutOptions::default()).unwrap_err().kind, ErrorKind::NotSupported);
         let caps = c.capabilities();
-        assert_eq!((caps.upload, caps.max_delete_batch, caps.s3_etags), (UploadModel::AZURE_BLOCKS, 1, false));
+        assert_eq!((caps.upload, caps.max_delete_batch, caps.s3_etags), (UploadModel::AZURE_BLOCKS, 256, false));
         assert_eq!(c.protocol(), "az");
         // A listing asked to start after a name drops it on the first page only.
         let body = "<EnumerationResults><Blobs><Blob><Name>a</Name><Properties><Content-Length>1</Content-Length></Properties></Blob>\

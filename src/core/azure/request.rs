@@ -12,10 +12,8 @@ use crate::core::http::{Method, Request};
 use crate::core::types::{ByteRange, ListRequest, PutOptions};
 use crate::core::xml;
 
-/// Keys one `delete_batch` call removes: one Delete Blob each. Blob Batch would need every
-/// sub-request signed inside the body, which the one authorization seam (the driver signs the
-/// outer request) cannot do yet; the facade runs single deletes concurrently instead.
-pub const MAX_DELETE: usize = 1;
+/// Keys one `delete_batch` call removes: a Blob Batch takes up to 256 sub-requests.
+pub const MAX_DELETE: usize = 256;
 
 /// Containers one List Containers page returns (the service's maximum).
 pub const MAX_CONTAINERS: u32 = 5000;
@@ -191,6 +189,43 @@ pub fn delete_blob(cfg: &AzureConfig, container: &str, name: &str) -> Result<Req
     Ok(cfg.blob(Method::Delete, container, name)?.header("x-ms-delete-snapshots", "include"))
 }
 
+/// Blob Batch of Delete Blob sub-requests for `keys` of one container: the outer POST and the
+/// sub-requests, which the driver authorizes one by one before [`assemble_batch`] writes them
+/// into the body (each carries its own `Authorization`, or the SAS in its URL).
+pub fn batch_delete(cfg: &AzureConfig, container: &str, keys: &[String]) -> Result<(Request, Vec<Request>)> {
+    if keys.is_empty() || keys.len() > MAX_DELETE {
+        return Err(Error::invalid_input(format!("a Blob Batch holds 1 to {MAX_DELETE} deletes, not {}", keys.len())));
+    }
+    let outer = cfg.container(Method::Post, container)?.query_param("restype", "container").query_param("comp", "batch");
+    let parts =
+        keys.iter().map(|k| Ok(delete_blob(cfg, container, k)?.header("Content-Length", "0"))).collect::<Result<Vec<_>>>()?;
+    Ok((outer, parts))
+}
+
+/// The multipart/mixed body of a Blob Batch from its authorized sub-requests. The boundary is
+/// derived from the sub-requests (no randomness in the core); it cannot occur inside them,
+/// which hold no bodies and only encoded paths and header values.
+pub fn assemble_batch(outer: &mut Request, parts: &[Request]) {
+    let mut text = String::new();
+    for (i, r) in parts.iter().enumerate() {
+        let target = if r.query.is_empty() { r.path.clone() } else { format!("{}?{}", r.path, r.query_string()) };
+        text.push_str(&format!("Content-ID: {i}\r\n\r\n{} {target} HTTP/1.1\r\n", r.method.as_str()));
+        for (k, v) in r.headers.iter() {
+            text.push_str(&format!("{k}: {v}\r\n"));
+        }
+        text.push_str("\r\n\u{0}");
+    }
+    let boundary = format!("batch_{:x}", Md5::digest(text.as_bytes()));
+    let mut body = String::new();
+    for part in text.split('\u{0}').filter(|p| !p.is_empty()) {
+        body.push_str(&format!("--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{part}"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    outer.headers.set("Content-Type", format!("multipart/mixed; boundary={boundary}"));
+    outer.headers.set("Content-Length", body.len().to_string());
+    outer.body = Bytes::from(body);
+}
+
 /// What a presigned URL stands for: the blob's URL, no version header (a SAS states its own
 /// `sv`). A PUT must say it makes a block blob; that header comes back in
 /// [`crate::core::auth::Presigned::headers`] for the holder to send.
@@ -204,6 +239,7 @@ pub fn presign_target(cfg: &AzureConfig, method: Method, container: &str, name: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::azure::API_VERSION;
 
     fn cfg() -> AzureConfig {
         AzureConfig::custom("http://127.0.0.1:10000/devstoreaccount1").unwrap()
@@ -255,6 +291,34 @@ mod tests {
         let r = put_block(&cfg(), "ct1", "k", "MDAwMDAx", Bytes::from_static(b"x")).unwrap();
         assert_eq!(r.url(), "http://127.0.0.1:10000/devstoreaccount1/ct1/k?comp=block&blockid=MDAwMDAx");
         assert!(put_block(&cfg(), "ct1", "k", "not base64!", Bytes::new()).is_err());
+    }
+
+    #[test]
+    fn batches_carry_each_delete_as_its_own_request() {
+        let keys = vec!["a b".to_string(), "c/../d".to_string()];
+        let (mut outer, mut parts) = batch_delete(&cfg(), "ct1", &keys).unwrap();
+        assert_eq!(
+            (outer.method, outer.url()),
+            (Method::Post, "http://127.0.0.1:10000/devstoreaccount1/ct1?restype=container&comp=batch".into())
+        );
+        parts[0].headers.set("Authorization", "SharedKey devstoreaccount1:AAA=");
+        parts[1] = parts[1].clone().query_param("sig", "x+y");
+        assemble_batch(&mut outer, &parts);
+        let ct = outer.headers.get("content-type").unwrap().to_string();
+        let boundary = ct.strip_prefix("multipart/mixed; boundary=").unwrap();
+        let body = std::str::from_utf8(&outer.body).unwrap();
+        assert_eq!(outer.headers.get("content-length"), Some(body.len().to_string().as_str()));
+        let first = format!(
+            "--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 0\r\n\r\n\
+             DELETE /devstoreaccount1/ct1/a%20b HTTP/1.1\r\nx-ms-version: {API_VERSION}\r\nx-ms-delete-snapshots: include\r\n\
+             Content-Length: 0\r\nAuthorization: SharedKey devstoreaccount1:AAA=\r\n\r\n"
+        );
+        assert!(body.starts_with(&first), "{body}");
+        assert!(body.contains("DELETE /devstoreaccount1/ct1/c%2F..%2Fd?sig=x%2By HTTP/1.1\r\n"), "{body}");
+        assert!(body.ends_with(&format!("--{boundary}--\r\n")));
+        assert_eq!(body.matches(&format!("--{boundary}\r\n")).count(), 2);
+        assert!(batch_delete(&cfg(), "ct1", &[]).is_err());
+        assert!(batch_delete(&cfg(), "ct1", &vec!["k".to_string(); MAX_DELETE + 1]).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::request::content_md5;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::etag::unquote;
 use crate::core::http::{ContentRange, Response};
-use crate::core::types::{BucketInfo, Copied, ListPage, ObjectMeta};
+use crate::core::types::{BucketInfo, Copied, DeleteFailure, ListPage, ObjectMeta};
 use crate::core::xml::{self, Node};
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -288,6 +288,66 @@ pub fn parse_written(key: &str, sent: Option<&[u8]>, resp: &Response) -> Result<
         return Err(invalid(format!("{key}: a write answered without an ETag")));
     }
     Ok(m)
+}
+
+/// One part of a multipart body: its headers (names lower-cased) and what follows them.
+fn split_head(part: &str) -> Option<(Vec<(String, String)>, &str)> {
+    let (head, rest) = part.split_once("\r\n\r\n").or_else(|| part.split_once("\n\n"))?;
+    let headers = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some((headers, rest))
+}
+
+/// A Blob Batch answer (multipart/mixed, one embedded HTTP response per sub-request, matched
+/// by `Content-ID`, else by order): the keys that were not deleted. A blob already gone (404)
+/// counts as deleted. An answer that does not account for every key is an error.
+pub fn parse_batch_delete(resp: &Response, keys: &[String]) -> Result<Vec<DeleteFailure>> {
+    let ct = resp.headers.get("content-type").unwrap_or("");
+    let boundary = ct
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .next()
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| invalid("a Blob Batch answer without a multipart boundary"))?;
+    let text = std::str::from_utf8(without_bom(&resp.body)).map_err(|_| invalid("a Blob Batch answer is not UTF-8"))?;
+    let delimiter = format!("--{boundary}");
+    let mut answered = vec![false; keys.len()];
+    let mut failures = Vec::new();
+    for (n, part) in text.split(delimiter.as_str()).skip(1).enumerate() {
+        if part.starts_with("--") {
+            break;
+        }
+        let bad = || invalid(format!("Blob Batch answer part {n} is malformed"));
+        let (headers, inner) = split_head(part.trim_start_matches(['\r', '\n'])).ok_or_else(bad)?;
+        let index = match headers.iter().find(|(k, _)| k == "content-id") {
+            Some((_, v)) => v.parse::<usize>().map_err(|_| bad())?,
+            None => n,
+        };
+        let (status_line, rest) = inner.split_once('\n').ok_or_else(bad)?;
+        let status: u16 = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        let key = keys
+            .get(index)
+            .ok_or_else(|| invalid(format!("Blob Batch answer part for sub-request {index}, of {}", keys.len())))?;
+        answered[index] = true;
+        if (200..300).contains(&status) || status == 404 {
+            continue;
+        }
+        let (sub_headers, body) = split_head(rest).unwrap_or((Vec::new(), ""));
+        let mut h = crate::core::http::Headers::new();
+        for (k, v) in sub_headers {
+            h.set(k, v);
+        }
+        let e = parse_error(&Response::new(status, h, body.trim_end_matches(['\r', '\n']).to_string()));
+        failures.push(DeleteFailure { key: key.clone(), code: e.code.unwrap_or_else(|| status.to_string()), message: e.message });
+    }
+    if let Some(i) = answered.iter().position(|a| !a) {
+        return Err(invalid(format!("the Blob Batch answer says nothing of {:?}", keys[i])));
+    }
+    Ok(failures)
 }
 
 /// Where a copy stands by `x-ms-copy-status`: done, pending (followed by the copy id), or
