@@ -487,7 +487,8 @@ for (const server of ['S3S', 'MOTO']) {
 
 // Azure Blob through the same package against Azurite (which checks every Shared Key signature
 // and SAS): az:// by fromUrl with adlfs's option names, listing, a ranged read, an upload of
-// several blocks committed by a block list, a SAS URL fetched by plain fetch, delete.
+// several blocks committed by a block list, a SAS URL fetched by plain fetch, delete (one blob, then a
+// Blob Batch).
 {
   const endpoint = env('AZURITE', 'BLOB');
   const opts = { account_name: env('AZURITE', 'ACCOUNT'), account_key: env('AZURITE', 'KEY'), endpoint_url: endpoint, part_size: MiB };
@@ -514,7 +515,10 @@ for (const server of ['S3S', 'MOTO']) {
   await assert.rejects(wrong.ls(container), (e) => e.kind === 'PermissionDenied' && !String(e.message).includes('d3Jvbmcta2V5'));
   await fs.rm(p('dir/blocks.bin'), false);
   assert.equal(await fs.exists(p('dir/blocks.bin')), false);
+  // Two blobs left: the recursive rm deletes them in one Blob Batch, sub-requests signed each.
+  await fs.pipe(p('x/1'), new TextEncoder().encode('1'));
+  assert.equal((await fs.find(container)).length, 2);
   await fs.rm(container, true);
   assert.equal(await fs.exists(container), false);
-  console.log('node AZURITE: ok (az:// fromUrl, listing, ranged read, block upload, SAS sign, delete)');
+  console.log('node AZURITE: ok (az:// fromUrl, listing, ranged read, block upload, SAS sign, delete, batch delete)');
 }
