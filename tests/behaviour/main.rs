@@ -465,3 +465,42 @@ async fn azurite_connection_string_and_sas_credentials() {
     assert!(fs.ls_names(&bucket).await.unwrap().is_empty());
     fs.rm(&bucket, true).await.unwrap();
 }
+
+/// Anonymous access to a public container: nothing is signed, reads and listings of the
+/// container work, writes and the account's container list are refused, typed.
+#[tokio::test]
+#[ignore = "needs Azurite: make test"]
+async fn azurite_anonymous_reads_a_public_container() {
+    use pailfs::core::http::{Method, Request};
+    let fs = FileSystem::new(azurite_store(None));
+    let bucket = unique_bucket("azpub");
+    fs.mkdir(&bucket, true).await.unwrap();
+    fs.pipe(&format!("{bucket}/open.txt"), bytes::Bytes::from_static(b"public")).await.unwrap();
+    // Set Container ACL: anyone may read blobs and list the container.
+    let c = fs.store().config();
+    let acl = Request::new(Method::Put, &c.scheme, &c.host, format!("{}/{bucket}", c.base_path))
+        .query_param("restype", "container")
+        .query_param("comp", "acl")
+        .header("x-ms-version", pailfs::core::azure::API_VERSION)
+        .header("x-ms-blob-public-access", "container")
+        .header("Content-Length", "0");
+    fs.store().call(pailfs::core::provider::Call::unit(acl)).await.expect("Set Container ACL");
+
+    let anon = FileSystem::new(AzureStore::anonymous(
+        AzureConfig::custom(&env("PAILFS_AZURITE_BLOB")).unwrap(),
+        ReqwestTransport::default(),
+        Arc::new(SystemClock),
+    ));
+    assert!(!anon.store().capabilities().presign, "nothing to sign with");
+    assert_eq!(&anon.cat(&format!("{bucket}/open.txt")).await.unwrap()[..], b"public");
+    assert_eq!(anon.ls_names(&bucket).await.unwrap(), [format!("{bucket}/open.txt")]);
+    let err = anon.pipe(&format!("{bucket}/mine.txt"), bytes::Bytes::from_static(b"x")).await.unwrap_err();
+    assert_eq!((err.kind, err.status), (pailfs::ErrorKind::PermissionDenied, Some(403)), "{err:?}");
+    assert!(!fs.exists(&format!("{bucket}/mine.txt")).await.unwrap());
+    assert_eq!(
+        anon.ls("").await.unwrap_err().kind,
+        pailfs::ErrorKind::PermissionDenied,
+        "the account's containers are not public"
+    );
+    fs.rm(&bucket, true).await.unwrap();
+}
