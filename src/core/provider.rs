@@ -141,7 +141,8 @@ pub trait Provider: Send + Sync + 'static {
     fn holds(&self, meta: &ObjectMeta, data: &[u8]) -> bool;
 
     /// One call of a server-side copy; `token` is what the previous call answered with
-    /// [`Copied::Again`] (`None` the first time). The driver calls until [`Copied::Done`].
+    /// [`Copied::Again`] or [`Copied::Pending`] (`None` the first time). The driver calls until
+    /// [`Copied::Done`], pausing before each call after a `Pending`.
     fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str, token: Option<&str>)
     -> Result<Call<Copied>>;
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>>;

@@ -141,6 +141,9 @@ pub struct ChunkAck {
 pub enum Copied {
     Done,
     Again(String),
+    /// The service copies on its own and is not done (an Azure copy left `pending`): ask again
+    /// with this token after a pause, longer each time.
+    Pending(String),
 }
 
 /// One key a batch delete could not remove.

@@ -211,6 +211,8 @@ mod tests {
             answer(200, &[("x-ms-copy-status", "success"), ("x-ms-copy-id", "cid"), ("content-length", "3")], ""),
         ]);
         futures::executor::block_on(fs(&s).cp("cnt/a", "cnt/b", false)).unwrap();
+        // A pause before each poll, longer each time: the service copies on its own.
+        assert_eq!(s.slept(), [std::time::Duration::from_millis(200), std::time::Duration::from_millis(400)]);
         let seen = seen(&s);
         assert_eq!(seen[1], "PUT http://127.0.0.1:9/devstoreaccount1/cnt/b");
         assert_eq!(

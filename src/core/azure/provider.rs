@@ -189,7 +189,7 @@ mod tests {
         let first = c.copy("ct1", "a", "ct2", "b", None).unwrap();
         assert_eq!((first.request.method, first.request.path.as_str()), (Method::Put, "/devstoreaccount1/ct2/b"));
         let pending = answer(202, &[("x-ms-copy-status", "pending"), ("x-ms-copy-id", "id1")]);
-        assert_eq!((first.parse)(&pending).unwrap(), Copied::Again("id1".into()));
+        assert_eq!((first.parse)(&pending).unwrap(), Copied::Pending("id1".into()));
         let poll = c.copy("ct1", "a", "ct2", "b", Some("id1")).unwrap();
         assert_eq!((poll.request.method, poll.request.path.as_str()), (Method::Head, "/devstoreaccount1/ct2/b"));
         let done = answer(200, &[("x-ms-copy-status", "success"), ("x-ms-copy-id", "id1")]);

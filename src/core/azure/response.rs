@@ -350,7 +350,7 @@ pub fn parse_batch_delete(resp: &Response, keys: &[String]) -> Result<Vec<Delete
     Ok(failures)
 }
 
-/// Where a copy stands by `x-ms-copy-status`: done, pending (followed by the copy id), or
+/// Where a copy stands by `x-ms-copy-status`: done, pending (asked again by the copy id), or
 /// failed. `expect_id` is the id of the copy being followed: another id on the destination
 /// means another copy replaced it.
 pub fn parse_copy_status(resp: &Response, expect_id: Option<&str>) -> Result<Copied> {
@@ -365,7 +365,7 @@ pub fn parse_copy_status(resp: &Response, expect_id: Option<&str>) -> Result<Cop
         Some("success") => Ok(Copied::Done),
         Some("pending") => {
             let id = id.ok_or_else(|| invalid("a pending copy without x-ms-copy-id"))?;
-            Ok(Copied::Again(id.to_string()))
+            Ok(Copied::Pending(id.to_string()))
         }
         Some(s @ ("failed" | "aborted")) => {
             let why = nonempty(h.get("x-ms-copy-status-description")).unwrap_or("no description");
@@ -442,8 +442,8 @@ mod tests {
         let done = resp(202, &[("x-ms-copy-status", "success"), ("x-ms-copy-id", "c1")], "");
         assert_eq!(parse_copy_status(&done, None).unwrap(), Copied::Done);
         let pending = resp(202, &[("x-ms-copy-status", "pending"), ("x-ms-copy-id", "c1")], "");
-        assert_eq!(parse_copy_status(&pending, None).unwrap(), Copied::Again("c1".into()));
-        assert_eq!(parse_copy_status(&pending, Some("c1")).unwrap(), Copied::Again("c1".into()));
+        assert_eq!(parse_copy_status(&pending, None).unwrap(), Copied::Pending("c1".into()));
+        assert_eq!(parse_copy_status(&pending, Some("c1")).unwrap(), Copied::Pending("c1".into()));
         assert_eq!(parse_copy_status(&pending, Some("c0")).unwrap_err().kind, ErrorKind::Conflict);
         let failed =
             resp(200, &[("x-ms-copy-status", "failed"), ("x-ms-copy-id", "c1"), ("x-ms-copy-status-description", "500 x")], "");
