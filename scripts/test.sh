@@ -49,7 +49,7 @@ source .servers/s3s.env; source .servers/moto.env; source .servers/azurite.env; 
 step "server suites (the tests marked ignored in plain cargo test)"
 cargo test --all-targets -- --ignored
 
-step "the wasm package in Node 20 against s3s-fs and moto"
+step "the wasm package in Node 20 against s3s-fs, moto and Azurite"
 node tests/js/node.test.mjs
 
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"

@@ -3,6 +3,7 @@
 //! ([`http::Response`]). Any transport can drive it.
 
 pub mod auth;
+pub mod azure;
 pub mod creds;
 pub mod error;
 pub mod etag;

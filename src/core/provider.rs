@@ -26,14 +26,37 @@ pub struct Call<T> {
     /// A request whose method is not idempotent but which may be repeated after a failure
     /// that hides whether it was carried out (starting a GCS resumable session makes no object).
     pub repeatable: bool,
+    /// Requests carried inside this one's body (an Azure Blob Batch), each authorized by the
+    /// driver like a request of its own before the body is assembled from them.
+    pub parts: Option<Parts>,
 }
+
+/// The sub-requests of a batch and how the outer request's body is made from them once each
+/// is authorized (the provider has no credentials; the driver has).
+pub struct Parts {
+    pub requests: Vec<Request>,
+    pub assemble: Assembler,
+}
+
+/// Writes the authorized sub-requests into the outer request.
+pub type Assembler = Box<dyn Fn(&mut Request, &[Request]) + Send + Sync>;
 
 /// The parser of a successful answer.
 pub type Parser<T> = Box<dyn Fn(&Response) -> Result<T> + Send + Sync>;
 
 impl<T> Call<T> {
     pub fn new(request: Request, parse: impl Fn(&Response) -> Result<T> + Send + Sync + 'static) -> Self {
-        Call { request, parse: Box::new(parse), also_ok: None, retry: true, repeatable: false }
+        Call { request, parse: Box::new(parse), also_ok: None, retry: true, repeatable: false, parts: None }
+    }
+
+    /// Carry `requests` in the body, assembled by `assemble` after each is authorized.
+    pub fn with_parts(
+        mut self,
+        requests: Vec<Request>,
+        assemble: impl Fn(&mut Request, &[Request]) + Send + Sync + 'static,
+    ) -> Self {
+        self.parts = Some(Parts { requests, assemble: Box::new(assemble) });
+        self
     }
 
     /// Parse answers with `status` too.
@@ -60,6 +83,7 @@ impl<T> Call<T> {
             also_ok: self.also_ok,
             retry: self.retry,
             repeatable: self.repeatable,
+            parts: self.parts,
         }
     }
 
@@ -101,6 +125,9 @@ pub struct Quirks {
     /// The server has no batch endpoint (storage-testbench answers `/batch/storage/v1` with
     /// 501): deletes go one request per key.
     pub no_batch_delete: bool,
+    /// The server answers a range that starts at the object's end with a 206 and an inverted
+    /// `Content-Range: bytes 10-9/10` instead of 416 (Azurite): read as the empty range it is.
+    pub inverted_empty_ranges: bool,
 }
 
 /// An HTTP storage service (S3 today; GCS and Azure next), as plain request builders and
@@ -157,7 +184,8 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     /// One call of a server-side copy; `token` is what the previous call answered with
-    /// [`Copied::Again`] (`None` the first time). The driver calls until [`Copied::Done`].
+    /// [`Copied::Again`] or [`Copied::Pending`] (`None` the first time). The driver calls until
+    /// [`Copied::Done`], pausing before each call after a `Pending`.
     fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str, token: Option<&str>)
     -> Result<Call<Copied>>;
     fn delete_batch(&self, bucket: &str, keys: &[String]) -> Result<Call<Vec<DeleteFailure>>>;

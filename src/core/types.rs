@@ -17,6 +17,9 @@ pub struct ObjectMeta {
     /// User metadata (S3 `x-amz-meta-*`, GCS `metadata`, Azure `x-ms-meta-*`), names lower-cased,
     /// sorted by name. Only a HEAD or GET fills it: listings do not carry it.
     pub metadata: Vec<(String, String)>,
+    /// The base64 MD5 of the whole content, where the service keeps one and said so (Azure's
+    /// `Content-MD5`): what proves a write whose answer was lost was carried out.
+    pub content_md5: Option<String>,
 }
 
 impl ObjectMeta {
@@ -30,6 +33,7 @@ impl ObjectMeta {
             content_type: None,
             version: None,
             metadata: Vec::new(),
+            content_md5: None,
         }
     }
 }
@@ -141,6 +145,9 @@ pub struct ChunkAck {
 pub enum Copied {
     Done,
     Again(String),
+    /// The service copies on its own and is not done (an Azure copy left `pending`): ask again
+    /// with this token after a pause, longer each time.
+    Pending(String),
 }
 
 /// One key a batch delete could not remove.

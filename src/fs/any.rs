@@ -20,6 +20,7 @@ pub enum AnyStore<T = crate::transport::DefaultTransport> {
     Local(super::local::LocalStore),
     S3(super::s3::S3Store<T>),
     Gcs(super::gcs::GcsStore<T>),
+    Azure(super::azure::AzureStore<T>),
 }
 
 /// Forward one call to whichever store is inside.
@@ -31,6 +32,7 @@ macro_rules! each {
             AnyStore::Local($s) => $e,
             AnyStore::S3($s) => $e,
             AnyStore::Gcs($s) => $e,
+            AnyStore::Azure($s) => $e,
         }
     };
 }

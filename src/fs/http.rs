@@ -24,6 +24,10 @@ use crate::core::types::{BucketInfo, ByteRange, ChunkAck, Copied, ListPage, List
 
 /// Calls one server-side copy may take (a GCS rewrite continues with its token).
 const MAX_COPY_CALLS: usize = 10_000;
+/// The pause before asking again about a copy the service is doing on its own, doubled after
+/// every answer that it is still pending, up to the longest.
+const COPY_POLL_FIRST: Duration = Duration::from_millis(200);
+const COPY_POLL_LONGEST: Duration = Duration::from_secs(10);
 use crate::transport::{BodyStream, Clock, Random, Transport, XorShift};
 
 /// Requests sent and retries taken, shared by the clones of a store.
@@ -176,6 +180,13 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                 Err(e) => e,
                 Ok(creds) => {
                     let mut attempt = call.request.clone();
+                    if let Some(parts) = &call.parts {
+                        let mut signed = parts.requests.clone();
+                        for r in &mut signed {
+                            inner.auth.authorize(r, &creds, self.now())?;
+                        }
+                        (parts.assemble)(&mut attempt, &signed);
+                    }
                     inner.auth.authorize(&mut attempt, &creds, self.now())?;
                     self.stats.attempts.fetch_add(1, Ordering::Relaxed);
                     match inner.transport.send(attempt).await {
@@ -427,11 +438,17 @@ impl<P: Provider, T: Transport> Store for HttpStore<P, T> {
             self.check_key(dst_key)?;
             let p = &self.inner.provider;
             let mut token = None;
+            let mut pause = COPY_POLL_FIRST;
             // GCS rewrites about 1 GiB a call; this many calls is far beyond any object.
             for _ in 0..MAX_COPY_CALLS {
                 match self.call(p.copy(src_bucket, src_key, dst_bucket, dst_key, token.as_deref())?).await? {
                     Copied::Done => return Ok(()),
                     Copied::Again(t) => token = Some(t),
+                    Copied::Pending(t) => {
+                        self.inner.transport.sleep(pause).await;
+                        pause = (pause * 2).min(COPY_POLL_LONGEST);
+                        token = Some(t);
+                    }
                 }
             }
             Err(Error::invalid_response(format!("the copy was not finished after {MAX_COPY_CALLS} calls")))

@@ -1,6 +1,7 @@
 //! The fsspec-style facade over any [`Store`].
 
 pub mod any;
+pub mod azure;
 pub mod facade;
 pub mod file;
 pub mod gcs;

@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use super::any::AnyStore;
+use super::azure::AzureStore;
 use super::facade::{FileSystem, Options};
 use super::gcs::GcsStore;
 use super::memory::MemoryStore;
 use super::s3::S3Store;
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
 use crate::core::gcs::GcsConfig;
 use crate::core::options::{StoreOptions, Target, resolve};
 use crate::core::retry::RetryPolicy;
@@ -48,7 +49,7 @@ pub fn open_with<T: Transport + Clone + 'static>(url: &str, opts: &StoreOptions,
             (AnyStore::Local(super::local::LocalStore::new("/")?), path.trim_start_matches('/').to_string())
         }
         #[cfg(not(feature = "native"))]
-        Target::File { .. } => return Err(Error::not_supported("file:// URLs need the native build")),
+        Target::File { .. } => return Err(crate::core::error::Error::not_supported("file:// URLs need the native build")),
         Target::S3 { config, credentials, bucket, key } => {
             let mut store = S3Store::new(config, credentials, platform.transport, platform.clock);
             if let Some(n) = opts.max_attempts {
@@ -76,8 +77,22 @@ pub fn open_with<T: Transport + Clone + 'static>(url: &str, opts: &StoreOptions,
             }
             (AnyStore::Gcs(store), join(bucket, key))
         }
-        Target::Azure { .. } => {
-            return Err(Error::not_supported("az:// and abfs:// URLs: the Azure store is not built yet (S3 only so far)"));
+        Target::Azure { account, endpoint, credentials, dfs: _, container, path } => {
+            // abfs:// goes through the Blob API of the same account (see AzureStore::from_target).
+            let mut store = AzureStore::from_target(
+                account.as_deref(),
+                endpoint.as_deref(),
+                credentials,
+                platform.transport,
+                platform.clock,
+            )?;
+            if let Some(n) = opts.max_attempts {
+                store = store.with_retry(RetryPolicy { max_attempts: n.max(1), ..RetryPolicy::default() });
+            }
+            if let Some(r) = platform.random {
+                store = store.with_random(r);
+            }
+            (AnyStore::Azure(store), join(container, path))
         }
     };
     let mut options = Options::default();
@@ -117,7 +132,13 @@ pub fn open_url(url: &str, opts: &StoreOptions) -> Result<Opened<crate::transpor
         timeouts.request = t;
     }
     let transport = ReqwestTransport::new(timeouts)?;
-    open_with(url, opts, Platform { transport, clock: Arc::new(SystemClock), random: None })
+    // Natively, Azure credentials and the account may come from the environment (adlfs, az CLI).
+    let loc = crate::core::location::Location::parse(url)?;
+    let mut opts = opts.clone();
+    if matches!(loc.provider, crate::core::location::Provider::Azure | crate::core::location::Provider::AzureDfs) {
+        super::azure::fill_from_environment(&mut opts, loc.account.is_some(), |k| std::env::var(k).ok());
+    }
+    open_with(url, &opts, Platform { transport, clock: Arc::new(SystemClock), random: None })
 }
 
 #[cfg(all(test, feature = "native"))]
@@ -154,5 +175,16 @@ mod tests {
         let o = open_url("gs://bkt/k", &paid).unwrap();
         let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
         assert_eq!(store.config().user_project.as_deref(), Some("billing"));
+        // Azurite by its connection string shorthand; abfs:// through the account's blob host.
+        let dev = StoreOptions::from_json_str(r#"{"connection_string": "UseDevelopmentStorage=true"}"#).unwrap();
+        let o = open_url("az://cnt/a/b.csv", &dev).unwrap();
+        assert_eq!((o.fs.store().protocol(), o.path.as_str()), ("az", "cnt/a/b.csv"));
+        let AnyStore::Azure(store) = o.fs.store() else { panic!("not Azure") };
+        assert_eq!((store.config().host.as_str(), store.config().base_path.as_str()), ("127.0.0.1:10000", "/devstoreaccount1"));
+        assert!(store.capabilities().presign, "an account key signs a service SAS");
+        let sas = StoreOptions::from_json_str(r#"{"sas_token": "?sv=2022-11-02&sig=x"}"#).unwrap();
+        let o = open_url("abfs://cnt@acct.dfs.core.windows.net/dir/f", &sas).unwrap();
+        let AnyStore::Azure(store) = o.fs.store() else { panic!("not Azure") };
+        assert_eq!((store.config().host.as_str(), o.path.as_str()), ("acct.blob.core.windows.net", "cnt/dir/f"));
     }
 }

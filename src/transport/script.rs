@@ -16,16 +16,22 @@ use crate::core::http::{Headers, Request, Response};
 pub(crate) struct Script {
     answers: Mutex<VecDeque<Result<Response>>>,
     sent: Mutex<Vec<Request>>,
+    slept: Mutex<Vec<Duration>>,
 }
 
 impl Script {
     pub(crate) fn new(answers: Vec<Result<Response>>) -> Arc<Script> {
-        Arc::new(Script { answers: Mutex::new(answers.into()), sent: Mutex::default() })
+        Arc::new(Script { answers: Mutex::new(answers.into()), sent: Mutex::default(), slept: Mutex::default() })
     }
 
     /// Every request sent so far, in order.
     pub(crate) fn sent(&self) -> Vec<Request> {
         self.sent.lock().unwrap().clone()
+    }
+
+    /// Every pause the driver asked for, in order (none is waited).
+    pub(crate) fn slept(&self) -> Vec<Duration> {
+        self.slept.lock().unwrap().clone()
     }
 
     /// One header of every request sent (`None` where it was absent).
@@ -62,5 +68,7 @@ impl Transport for Arc<Script> {
         Ok((r, Whole(Some(body))))
     }
 
-    async fn sleep(&self, _: Duration) {}
+    async fn sleep(&self, d: Duration) {
+        self.slept.lock().unwrap().push(d);
+    }
 }

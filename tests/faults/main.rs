@@ -5,6 +5,7 @@
 //! storage-testbench (GCS: resumable sessions instead of multipart uploads). `#[ignore]`d:
 //! `make test` starts the servers.
 
+mod azure;
 mod proxy;
 
 use std::collections::BTreeMap;
