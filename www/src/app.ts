@@ -61,6 +61,8 @@ interface Conn {
   account_key: string;
   sas: string;
   anon: boolean;
+  /** memory:// only: also write a 100,000-key folder. */
+  many?: boolean;
 }
 // What a new Conn holds before the form fills it.
 const NO_CONN: Conn = { provider: 's3', endpoint: '', region: '', bucket: '', key: '', secret: '', token: '', bearer: '', account: '', account_key: '', sas: '', anon: false };
@@ -360,6 +362,7 @@ function formConn(): Conn {
     key: v('key'), secret: raw('secret'), token: v('token'), bearer: v('bearer'),
     account: v('account'), account_key: raw('account_key'), sas: v('sas').replace(/^\?/, ''),
     anon: (form.elements.namedItem('anon') as HTMLInputElement).checked,
+    many: (form.elements.namedItem('many') as HTMLInputElement).checked,
   };
 }
 function fillForm(c: Partial<Conn>): void {
@@ -387,7 +390,18 @@ function syncProvider(): void {
 }
 (form.elements.namedItem('provider') as HTMLSelectElement).addEventListener('change', syncProvider);
 
-async function seedMemory(f: PailFs, bucket: string): Promise<void> {
+const MANY_KEYS = 100_000;
+async function seedMemory(f: PailFs, bucket: string, many: boolean): Promise<void> {
+  if (many) {
+    // Written in batches so the tab stays responsive; the listing then pages 1000 at a time.
+    const body = new Uint8Array(0);
+    for (let i = 0; i < MANY_KEYS; i += 1000) {
+      $('connect-status').textContent = `Writing many/ in this tab: ${i.toLocaleString('en-US')} of ${MANY_KEYS.toLocaleString('en-US')} keys`;
+      const batch: Promise<unknown>[] = [];
+      for (let j = i; j < Math.min(i + 1000, MANY_KEYS); j++) batch.push(f.pipe(`${bucket}/many/${String(j).padStart(6, '0')}.txt`, body));
+      await Promise.all(batch);
+    }
+  }
   const enc = new TextEncoder();
   await f.put(`${bucket}/README.txt`, 'This bucket lives in this tab (memory://): upload, rename, preview, share and delete freely.\n');
   await f.put(`${bucket}/data/table.csv`, 'id,name,score\n1,ada,9.5\n2,"grace, h",8.25\n3,linus,7\n');
@@ -427,7 +441,7 @@ async function connect(c: Conn, remember: boolean, at: string): Promise<void> {
     if (c.provider === 'memory') {
       f = PailFs.fromUrl(`memory://${c.bucket}`, undefined);
       await f.mkdir(c.bucket);
-      await seedMemory(f, c.bucket);
+      await seedMemory(f, c.bucket, Boolean(c.many));
     } else {
       f = PailFs.fromUrl(storeUrl(c), storeOptions(c));
     }
