@@ -12,7 +12,9 @@ STATE=.servers
 S3S_VERSION=0.14.1    # 0.15+ needs rustc 1.96
 MOTO_SPEC='moto[server]>=5.1,<6'
 # For scripts/seed_demo.py (run with the moto venv's Python): a Parquet file and a JPEG.
-SEED_SPECS=('pyarrow>=15' 'pillow>=10')
+# pyarrow and pillow for the demo's seeder; azure-storage-blob (Microsoft's client) sets Azurite's
+# CORS rule for the explorer test, as a storage account's owner would.
+SEED_SPECS=('pyarrow>=15' 'pillow>=10' 'azure-storage-blob>=12')
 mkdir -p "$STATE" "$TOOLS"
 
 log() { echo "[servers] $*" >&2; }
@@ -36,10 +38,10 @@ install_moto() {
         python3 -m venv "$TOOLS/venv"
         "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "$MOTO_SPEC"
     fi
-    if "$TOOLS/venv/bin/python" -c 'import pyarrow, PIL' 2>/dev/null; then
+    if "$TOOLS/venv/bin/python" -c 'import pyarrow, PIL, azure.storage.blob' 2>/dev/null; then
         log "seeder packages present"
     else
-        log "installing the seeder's packages (pyarrow, pillow) into $TOOLS/venv"
+        log "installing the seeder's packages (pyarrow, pillow, azure-storage-blob) into $TOOLS/venv"
         "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "${SEED_SPECS[@]}"
     fi
 }

@@ -121,7 +121,17 @@ const gcsUpstream = process.env.PAILFS_GCS_ENDPOINT;
 assert.ok(gcsUpstream, 'source .servers/gcs.env');
 execFileSync(join(root, 'scripts/cors-proxy.sh'), ['start', 'gcs', gcsUpstream], { stdio: 'inherit' });
 const gcsEndpoint = /PAILFS_CORS_GCS_ENDPOINT=(\S+)/.exec(await readFile(join(root, '.servers/cors-gcs.env'), 'utf8'))[1];
-const origins = [endpoint, s3s, gcsEndpoint].map((u) => new URL(u).origin).join(' ');
+// Azurite answers CORS by the account's own rule, set here with Microsoft's client (as the
+// account's owner would): this page's origin is not known yet, so the rule allows any.
+const { PAILFS_AZURITE_BLOB: azBlob, PAILFS_AZURITE_ACCOUNT: azAccount, PAILFS_AZURITE_KEY: azKey } = process.env;
+assert.ok(azBlob && azAccount && azKey, 'source .servers/azurite.env');
+execFileSync(python, ['-c', `
+import sys
+from azure.storage.blob import BlobServiceClient, CorsRule
+c = BlobServiceClient(account_url=sys.argv[1], credential={"account_name": sys.argv[2], "account_key": sys.argv[3]})
+c.set_service_properties(cors=[CorsRule(["*"], ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"], allowed_headers=["*"], exposed_headers=["*"], max_age_in_seconds=600)])
+`, azBlob, azAccount, azKey]);
+const origins = [endpoint, s3s, gcsEndpoint, azBlob].map((u) => new URL(u).origin).join(' ');
 const server = spawn(process.execPath, [join(root, 'www/serve.mjs'), '--port', '0', '--connect', origins], { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((ok, fail) => {
   let out = '';
@@ -693,6 +703,69 @@ try {
     await gp.close();
     await rm(dir, { recursive: true, force: true });
     await g.rm(gb, true).catch(() => {});
+  });
+
+  await step('Azure Blob (Azurite, its own CORS rule)', async () => {
+    const az = PailFs.fromUrl('az://', { endpoint_url: azBlob, account_name: azAccount, account_key: azKey });
+    const cb = `explorer-az-${Date.now().toString(36)}`;
+    await az.mkdir(cb);
+    await az.put(`${cb}/docs/cities.csv`, CSV);
+    await az.put(`${cb}/docs/share.txt`, 'shared by a SAS\n');
+    const ap = await newPage();
+    await ap.goto(pageUrl);
+    await ap.waitForSelector('body[data-ready="true"]');
+    await ap.selectOption('select[name=provider]', 'azure');
+    assert.equal(await ap.locator('input[name=account_key]').isVisible(), true);
+    assert.equal(await ap.locator('input[name=secret]').isVisible(), false, 'S3 secrets are not asked for Azure');
+    await ap.fill('input[name=endpoint]', azBlob);
+    await ap.fill('input[name=account]', azAccount);
+    await ap.fill('input[name=bucket]', cb);
+    await ap.fill('input[name=account_key]', azKey);
+    await ap.click('#connect-form button[type=submit]');
+    await waitRows(ap, 'docs/');
+    assert.match(ap.url(), new RegExp(`#azure/${cb}/\\?endpoint=.*&account=${azAccount}`));
+    assert.ok(!ap.url().includes(encodeURIComponent(azKey)) && !ap.url().includes(azKey), 'no key in the URL');
+    await row(ap, 'docs/').dblclick();
+    await waitRows(ap, 'cities.csv');
+    await row(ap, 'cities.csv').dblclick();
+    await ap.locator('#preview table.preview-csv').waitFor();
+    assert.equal(await ap.locator('#preview table tr').nth(3).locator('td').first().textContent(), 'Kyoto');
+    // An upload of several blocks (8 MiB each), committed by one Put Block List.
+    const blocks = [];
+    const onBlock = (r) => { if (r.method() === 'PUT' && /comp=block(&|$)/.test(r.url())) blocks.push(r.url()); };
+    ap.on('request', onBlock);
+    const dir = await mkdtemp(join(tmpdir(), 'explorer-az-'));
+    const file = join(dir, 'upload-17mb.bin');
+    const data = Buffer.from(new Uint8Array(17 * 1024 * 1024).map((_, i) => (i * 7) & 255));
+    await writeFile(file, data);
+    await ap.setInputFiles('#file-input', file);
+    await ap.waitForSelector('.upload[data-name="upload-17mb.bin"][data-state="done"]', { timeout: 60_000 });
+    ap.off('request', onBlock);
+    assert.equal(blocks.length, 3, `three blocks staged: ${blocks.length}`);
+    assert.ok(Buffer.from(await az.cat(`${cb}/docs/upload-17mb.bin`)).equals(data), 'the blob is the file, byte for byte');
+    await waitRows(ap, 'upload-17mb.bin');
+    // Share: a SAS made from the account key, fetched by a plain client.
+    await row(ap, 'share.txt').click();
+    await ap.locator('#share').click();
+    await ap.waitForFunction(() => /[?&]sig=/.test(document.querySelector('#share-url')?.value ?? ''));
+    const url = await ap.inputValue('#share-url');
+    assert.match(url, /[?&]sv=.*&se=/);
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'shared by a SAS\n');
+    await shot(ap, 'azure-share');
+    await ap.locator('#modal-ok').click();
+    // Delete, confirmed.
+    await row(ap, 'upload-17mb.bin').click();
+    await ap.keyboard.press('Delete');
+    await modalOk(ap);
+    await row(ap, 'upload-17mb.bin').waitFor({ state: 'hidden' });
+    assert.equal(await az.exists(`${cb}/docs/upload-17mb.bin`), false);
+    assert.deepEqual(await ap.evaluate(() => window.__csp), [], 'no CSP violation');
+    assert.equal(await ap.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })).then((s) => s.includes(azKey)), false, 'the key is in no storage');
+    await ap.close();
+    await rm(dir, { recursive: true, force: true });
+    await az.rm(cb, true).catch(() => {});
   });
 
   assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
