@@ -151,6 +151,8 @@ fn entry(e: &Entry) -> JsValue {
         ("size", JsValue::from_f64(e.size as f64)),
         ("etag", meta.and_then(|m| m.etag.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
         ("lastModified", meta.and_then(|m| m.last_modified).map_or(JsValue::NULL, |t| JsValue::from_str(&t.to_rfc3339()))),
+        ("storageClass", meta.and_then(|m| m.storage_class.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
+        ("version", meta.and_then(|m| m.version.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
     ])
     .into()
 }
@@ -203,6 +205,10 @@ export interface Entry {
   etag: string | null;
   /** RFC 3339. */
   lastModified: string | null;
+  /** The provider's storage class ("STANDARD", ...) where the answer named one. */
+  storageClass: string | null;
+  /** The object's version id, where the store keeps versions. */
+  version: string | null;
 }
 
 /** Options of `presign`. */
@@ -344,6 +350,72 @@ impl ByteSource {
     /// Stop the read in flight (the stream was cancelled).
     pub fn cancel(&self) {
         self.stop.abort();
+    }
+}
+
+type JsWriter = crate::fs::file::FileWriter<AnyStore<FetchTransport>>;
+
+/// An upload in progress, as `openWrite` opens it: for callers that produce the bytes in
+/// pieces (the Python package's file objects). The writer decides single PUT or multipart.
+#[wasm_bindgen]
+pub struct Writer {
+    bucket: String,
+    /// Taken out while a call is pending, so a second call at once is refused, not interleaved.
+    inner: Rc<std::cell::RefCell<Option<JsWriter>>>,
+}
+
+impl Writer {
+    /// Run `f` on the writer, taken out of its slot meanwhile and put back after.
+    fn with<F, Fut>(&self, f: F) -> Promise
+    where
+        F: FnOnce(JsWriter) -> Fut + 'static,
+        Fut: Future<Output = (JsWriter, Result<JsValue, Error>)> + 'static,
+    {
+        let slot = self.inner.clone();
+        run(
+            None,
+            Box::pin(async move {
+                let w = slot.borrow_mut().take().ok_or_else(|| Error::invalid_input("writer is busy or closed"))?;
+                let (w, out) = f(w).await;
+                *slot.borrow_mut() = Some(w);
+                out
+            }),
+        )
+    }
+}
+
+#[wasm_bindgen]
+impl Writer {
+    /// Append bytes (copied at once). Parts go out as they fill; resolves when the writer can
+    /// take more. One call at a time: another made while one is pending rejects.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn write(&self, data: Uint8Array) -> Promise {
+        let data = bytes::Bytes::from(data.to_vec());
+        self.with(|mut w| async move {
+            let r = w.write_bytes(data).await;
+            (w, r.map(|_| JsValue::UNDEFINED))
+        })
+    }
+
+    /// Commit the object; resolves to its entry.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
+    pub fn close(&self) -> Promise {
+        let bucket = self.bucket.clone();
+        self.with(|mut w| async move {
+            let r = w.close_meta().await;
+            (w, r.map(|m| entry(&Entry::object(&bucket, m))))
+        })
+    }
+
+    /// Discard what was written; a multipart upload is aborted. A writer neither closed nor
+    /// aborted leaves its multipart upload on the server until it is `free()`d (which queues
+    /// the abort for the next call on its `PailFs`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn abort(&self) -> Promise {
+        self.with(|mut w| async move {
+            let r = w.abort().await;
+            (w, r.map(|_| JsValue::UNDEFINED))
+        })
     }
 }
 
@@ -686,6 +758,21 @@ impl PailFs {
             let source = Source::of(data)?;
             upload(&fs, &path, &source, write_options(&options)?, on_progress, &signal).await.map_err(js_error)?;
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+        })
+    }
+
+    /// A writer for `path` (`write`, then `close` to commit or `abort`): single PUT or
+    /// multipart by size, as `put` does. `options`: `{ mode: "create", ifMatch, contentType }`;
+    /// create-only is checked when the object is committed.
+    #[wasm_bindgen(js_name = openWrite, unchecked_return_type = "Promise<Writer>")]
+    pub fn open_write(&self, path: String, options: Option<PutOptionsArg>) -> Promise {
+        let fs = self.fs.clone();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        future_to_promise(async move {
+            let opts = write_options(&options)?;
+            let w = fs.open_write(&path, opts).await.map_err(js_error)?;
+            let bucket = crate::fs::path::split_path(&path).0;
+            Ok(Writer { bucket, inner: Rc::new(std::cell::RefCell::new(Some(w))) }.into())
         })
     }
 
