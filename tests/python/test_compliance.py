@@ -16,9 +16,18 @@ from conftest import new_s3
 BUCKET = f"pailfs-compliance-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def remove_bucket():
+    yield
+    fs = new_s3()
+    if fs.exists(BUCKET):
+        fs.rm(BUCKET, recursive=True)
+
+
 class S3Fixtures(AbstractFixtures):
     @pytest.fixture(scope="class")
-    def fs(self):
+    @classmethod
+    def fs(cls):
         fs = new_s3()
         if not fs.exists(BUCKET):
             fs.mkdir(BUCKET)

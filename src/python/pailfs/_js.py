@@ -59,7 +59,7 @@ def module():
         glue,
     )
     importer = run_js("(url) => import(url)")
-    mod = block(importer(_data_url(glue)))
+    mod = block(lambda: importer(_data_url(glue)))
     wasm = to_js((here / "pailfs_bg.wasm").read_bytes())
     mod.initSync(obj({"module": wasm}))
     _module = mod
@@ -83,15 +83,16 @@ def py(v):
     return None if v is jsnull else v
 
 
-def block(promise, create=False):
-    """Wait for a Promise of the wasm package; its rejection raises the mapped exception
-    (see `error` for `create`)."""
+def block(call, create=False):
+    """Start a call of the wasm package (`call()` returns its Promise) and wait for it; a
+    rejection raises the mapped exception (see `error` for `create`). Without a way to block,
+    the call is not started at all."""
     if transport() != "jspi":
         raise RuntimeError(HOW_TO_RUN)
     from pyodide.ffi import JsException, run_sync
 
     try:
-        return run_sync(promise)
+        return run_sync(call())
     except JsException as e:
         raise error(e, create) from None
 

@@ -53,7 +53,7 @@ class PailFileSystem(AbstractFileSystem):
     # --- the calls -------------------------------------------------------------------------
 
     def _call(self, verb, *args, create=False):
-        return _js.block(getattr(self._fs, verb)(*args), create=create)
+        return _js.block(lambda: getattr(self._fs, verb)(*args), create=create)
 
     def _detail(self, e, bucket_level=False):
         """A JS Entry as this provider's fsspec dict (subclasses add their fields)."""
@@ -92,12 +92,22 @@ class PailFileSystem(AbstractFileSystem):
         if isinstance(path, str) and maxdepth is None and not _has_magic(path):
             # One call: the package lists and deletes in batches.
             return self._call("rm", self._strip_protocol(path), recursive)
-        for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
-            if not self.isdir(p):
-                self.rm_file(p)
+        # Directories are only prefixes: they vanish with their last file, so which paths are
+        # files is decided before anything is deleted.
+        paths = self.expand_path(path, recursive=recursive, maxdepth=maxdepth)
+        for p in [p for p in paths if not self.isdir(p)]:
+            self.rm_file(p)
 
     def cp_file(self, path1, path2, **kwargs):
-        self._call("cp", self._strip_protocol(path1), self._strip_protocol(path2), False)
+        path1, path2 = self._strip_protocol(path1), self._strip_protocol(path2)
+        try:
+            self._call("cp", path1, path2, False)
+        except ValueError:
+            # fsspec's recursive copy hands directories to cp_file too: with no empty
+            # directories in an object store there is nothing to copy (as memory:// makes one).
+            if self.isdir(path1):
+                return
+            raise
 
     def mkdir(self, path, create_parents=True, **kwargs):
         # Object stores have no directories below the bucket: this makes sure the bucket exists.
@@ -159,11 +169,17 @@ class S3FileSystem(PailFileSystem):
             "ETag": f'"{etag}"' if etag else None,
             "Size": size,
             "StorageClass": py(e.storageClass) or "STANDARD",
-            "VersionId": py(e.version),
+            **({"VersionId": py(e.version)} if py(e.version) else {}),
             "size": size,
             "type": "file",
             "name": name,
         }
+
+    def info(self, path, **kwargs):
+        out = super().info(path, **kwargs)
+        if out["type"] == "file":
+            out.setdefault("VersionId", None)  # s3fs's info has it (None unless versioned)
+        return out
 
     def checksum(self, path):
         # s3fs's: the ETag's hex digits (of the whole object, or before a multipart "-N").
@@ -228,7 +244,7 @@ class PailFile(AbstractBufferedFile):
         from pyodide.ffi import to_js
 
         try:
-            _js.block(self._writer.write(to_js(data)))
+            _js.block(lambda: self._writer.write(to_js(data)))
         except BaseException:
             self._abort()
             raise
@@ -240,7 +256,7 @@ class PailFile(AbstractBufferedFile):
             self._send(data)
         if final:
             try:
-                _js.block(self._writer.close(), create=self.mode == "xb")
+                _js.block(self._writer.close, create=self.mode == "xb")
             except BaseException:
                 self._abort()
                 raise
@@ -253,7 +269,7 @@ class PailFile(AbstractBufferedFile):
         w, self._writer = self._writer, None
         if w is not None:
             try:
-                _js.block(w.abort())
+                _js.block(w.abort)
             except Exception:
                 pass  # the failure being raised matters more; the package queued the abort
             w.free()
