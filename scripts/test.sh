@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything `make test` runs: installs what is missing, the server-free suites, the fuzz smoke,
-# the wasm32 package, then the server suites (Rust and Node) against s3s-fs, moto, Azurite and
+# the wasm32 package, then the server suites (Rust, Node, Python in Pyodide) against s3s-fs, moto, Azurite and
 # storage-testbench (GCS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ scripts/azurite.sh install
 scripts/gcs.sh install
 scripts/fuzz.sh install
 scripts/browser.sh install
+scripts/pyodide.sh install
 
 step "lint (rustfmt, clippy)"
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: format check not run" >&2; fi
@@ -49,6 +50,9 @@ cargo test --all-targets -- --ignored
 
 step "the wasm package in Node 20 against s3s-fs and moto"
 node tests/js/node.test.mjs
+
+step "the Python package inside Pyodide (Node 20, JSPI): fsspec's compliance suite and pailfs's cases, against moto"
+scripts/pyodide.sh test
 
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
 scripts/browser.sh test

@@ -246,6 +246,14 @@ export interface PutOptions extends GetOptions {
   contentType?: string;
 }
 
+/** Options of `openWrite`: put's write conditions. */
+export interface WriteOptions {
+  /** "create" refuses to overwrite an existing object (kind "PreconditionFailed" at close). */
+  mode?: "overwrite" | "create";
+  ifMatch?: string;
+  contentType?: string;
+}
+
 export type ErrorKind =
   | "NotFound" | "AlreadyExists" | "PermissionDenied" | "PreconditionFailed" | "InvalidInput"
   | "InvalidResponse" | "Integrity" | "Conflict" | "NotSupported" | "Io" | "Timeout" | "Cancelled"
@@ -276,6 +284,9 @@ extern "C" {
     /// `{ method?, expires? }`
     #[wasm_bindgen(typescript_type = "PresignOptions")]
     pub type PresignOptions;
+    /// `{ mode?, ifMatch?, contentType? }`
+    #[wasm_bindgen(typescript_type = "WriteOptions")]
+    pub type WriteOptions;
     /// put's options, or just its progress callback.
     #[wasm_bindgen(typescript_type = "PutOptions | ((done: number, total: number) => void)")]
     pub type PutOptionsArg;
@@ -765,7 +776,7 @@ impl PailFs {
     /// multipart by size, as `put` does. `options`: `{ mode: "create", ifMatch, contentType }`;
     /// create-only is checked when the object is committed.
     #[wasm_bindgen(js_name = openWrite, unchecked_return_type = "Promise<Writer>")]
-    pub fn open_write(&self, path: String, options: Option<PutOptionsArg>) -> Promise {
+    pub fn open_write(&self, path: String, options: Option<WriteOptions>) -> Promise {
         let fs = self.fs.clone();
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         future_to_promise(async move {

@@ -99,15 +99,35 @@ def test_a_write_larger_than_one_part_is_a_multipart_upload(bucket):
     # S3's ETag of a multipart object is md5-of-part-md5s "-" part count: 5 + 5 + 1 MiB.
     assert info["ETag"].strip('"').endswith("-3")
     assert fs.cat_file(f"{bucket}/big") == expected
+    assert uploads_in_progress(bucket) == 0
 
 
-def test_an_exception_inside_with_leaves_no_object(bucket):
+def uploads_in_progress(bucket):
+    """The multipart uploads moto holds for `bucket` (ListMultipartUploads; moto answers unsigned)."""
+    import os
+
+    import js
+    from pyodide.ffi import run_sync
+
+    resp = run_sync(js.fetch(f"{os.environ['PAILFS_MOTO_ENDPOINT']}/{bucket}?uploads"))
+    assert resp.status == 200
+    return run_sync(resp.text()).count("<UploadId>")
+
+
+def test_an_exception_inside_with_leaves_no_object_and_no_upload(bucket):
     fs = new_s3(part_size=5 * MiB)
     with pytest.raises(RuntimeError, match="stop"):
         with fs.open(f"{bucket}/partial", "wb", block_size=MiB) as f:
-            f.write(b"y" * (6 * MiB))  # one part already sent
+            # The writer holds a few parts before it must send: write until the upload is on
+            # the server (a bounded loop, not a timing).
+            for _ in range(64):
+                f.write(b"y" * MiB)
+                if uploads_in_progress(bucket):
+                    break
+            assert uploads_in_progress(bucket) == 1
             raise RuntimeError("stop")
     assert not fs.exists(f"{bucket}/partial")
+    assert uploads_in_progress(bucket) == 0
     with pytest.raises(ValueError):
         f.write(b"more")  # the aborted file is closed
 
