@@ -364,6 +364,41 @@ impl ByteSource {
     }
 }
 
+type JsReader = crate::fs::file::FileReader<AnyStore<FetchTransport>>;
+
+/// A file opened for reading (`openRead`): its size and ETag are taken once, and every range
+/// is checked against that version, so a replaced object is an error, not a mix of both.
+#[wasm_bindgen]
+pub struct Reader {
+    entry: JsValue,
+    /// Taken out while a read is pending: a second read at once is refused, not interleaved.
+    inner: Rc<std::cell::RefCell<Option<JsReader>>>,
+}
+
+#[wasm_bindgen]
+impl Reader {
+    /// The object as it was opened.
+    #[wasm_bindgen(getter, unchecked_return_type = "Entry")]
+    pub fn entry(&self) -> JsValue {
+        self.entry.clone()
+    }
+
+    /// Bytes `[offset, offset + length)`, clamped to the object (empty past its end).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn read(&self, offset: f64, length: f64) -> Promise {
+        let slot = self.inner.clone();
+        run(
+            None,
+            Box::pin(async move {
+                let mut r = slot.borrow_mut().take().ok_or_else(|| Error::invalid_input("reader is busy"))?;
+                let got = r.read_at(offset.max(0.0) as u64, length.max(0.0) as u64).await;
+                *slot.borrow_mut() = Some(r);
+                Ok(Uint8Array::from(&got?[..]).into())
+            }),
+        )
+    }
+}
+
 type JsWriter = crate::fs::file::FileWriter<AnyStore<FetchTransport>>;
 
 /// An upload in progress, as `openWrite` opens it: for callers that produce the bytes in
@@ -769,6 +804,17 @@ impl PailFs {
             let source = Source::of(data)?;
             upload(&fs, &path, &source, write_options(&options)?, on_progress, &signal).await.map_err(js_error)?;
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+        })
+    }
+
+    /// A reader for `path` (`read(offset, length)`), pinned to the version it finds.
+    #[wasm_bindgen(js_name = openRead, unchecked_return_type = "Promise<Reader>")]
+    pub fn open_read(&self, path: String, options: Option<CallOptions>) -> Promise {
+        let fs = self.fs.clone();
+        call(call_signal(options), async move { fs.open_read(&path).await.map(|r| (path, r)) }, |(path, r)| {
+            let (bucket, _) = crate::fs::path::split_path(&path);
+            let entry = entry(&Entry::object(&bucket, r.meta().clone()));
+            Reader { entry, inner: Rc::new(std::cell::RefCell::new(Some(r))) }.into()
         })
     }
 

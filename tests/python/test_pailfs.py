@@ -81,6 +81,17 @@ def test_file_object_seeks_and_reads_like_a_file(s3, bucket):
         assert f.readline() == data[3:].split(b"\n", 1)[0] + (b"\n" if b"\n" in data[3:] else b"")
 
 
+def test_a_file_replaced_while_being_read_is_an_error_not_a_mix(s3, bucket):
+    p = f"{bucket}/replaced"
+    s3.pipe_file(p, b"a" * (10 * MiB))
+    with s3.open(p, "rb", block_size=MiB, cache_type="none") as f:
+        assert f.read(10) == b"a" * 10  # the reader's first ranges hold the start
+        s3.pipe_file(p, b"b" * (10 * MiB))  # same size, another version
+        f.seek(9 * MiB)
+        with pytest.raises(OSError, match="changed while being read"):
+            f.read(10)
+
+
 def test_cat_ranges_of_several_files(s3, bucket):
     s3.pipe({f"{bucket}/a": b"0123456789", f"{bucket}/b": b"abcdefghij"})
     out = s3.cat_ranges([f"{bucket}/a", f"{bucket}/b", f"{bucket}/a"], [0, 2, -3], [3, 5, None])

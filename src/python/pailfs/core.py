@@ -203,8 +203,9 @@ class GCSFileSystem(PailFileSystem):
 
 
 class PailFile(AbstractBufferedFile):
-    """A file object: reads are ranged GETs through fsspec's cache; writes go to one writer of
-    the wasm package, which sends a single PUT or a multipart upload as the size requires.
+    """A file object: reads are ranged GETs (fsspec's cache over the wasm package's reader, which
+    pins the version found at open: a replaced object is an error, not a mix); writes go to one
+    writer of the wasm package, which sends a single PUT or a multipart upload by size.
 
     An exception inside `with fs.open(p, "wb")` aborts the upload: no partial object is left
     (fsspec's default would commit what was written).
@@ -212,17 +213,27 @@ class PailFile(AbstractBufferedFile):
 
     def __init__(self, fs, path, mode="rb", **kwargs):
         path = fs._strip_protocol(path)
-        self._writer = None
+        self._writer = self._reader = None
         if mode == "xb" and fs.exists(path):
             # Checked again at commit (If-None-Match), so a racing writer still loses cleanly.
             raise FileExistsError(f"{path} exists (mode 'xb' creates only)")
+        if mode == "rb":
+            # One HEAD: the reader's size and ETag, every range checked against that version.
+            try:
+                self._reader = fs._call("openRead", path)
+            except FileNotFoundError:
+                if fs.isdir(path):
+                    raise IsADirectoryError(f"{path} is a directory") from None
+                raise
+            details = fs._detail(self._reader.entry)
+            kwargs["size"] = details["size"]
+            self._details = details
         super().__init__(fs, path, mode, **kwargs)
-        if mode == "rb" and self.details["type"] == "directory":
-            self.closed = True
-            raise IsADirectoryError(f"{path} is a directory")
 
     def _fetch_range(self, start, end):
-        return self.fs.cat_file(self.path, start, end)
+        if start >= end:
+            return b""
+        return _js.block(lambda: self._reader.read(start, end - start)).to_bytes()
 
     def _initiate_upload(self):
         opts = _js.obj({"mode": "create" if self.mode == "xb" else "overwrite"})
@@ -285,6 +296,7 @@ class PailFile(AbstractBufferedFile):
 
     def close(self):
         super().close()
-        w, self._writer = self._writer, None
-        if w is not None:
-            w.free()
+        for handle in (self._writer, self._reader):
+            if handle is not None:
+                handle.free()
+        self._writer = self._reader = None
