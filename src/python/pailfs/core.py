@@ -74,6 +74,55 @@ class PailFileSystem(AbstractFileSystem):
         path = self._strip_protocol(path)
         return True if not path else bool(self._call("exists", path))
 
+    def _list_below(self, path):
+        """Every object below `path` (one flat listing, page by page)."""
+        pages = self._fs.listPages(path, True, 1000)
+        try:
+            while True:
+                page = _js.block(pages.next)
+                if page.done:
+                    return
+                yield from page.value
+        finally:
+            pages.free()
+
+    def find(self, path, maxdepth=None, withdirs=False, detail=False, **kwargs):
+        # One flat listing (as s3fs does) instead of fsspec's walk, which lists each directory.
+        path = self._strip_protocol(path)
+        if not path:
+            return super().find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs)
+        if maxdepth is not None and maxdepth < 1:
+            raise ValueError("maxdepth must be at least 1")
+        out = {}
+        for e in self._list_below(path):
+            d = self._detail(e)
+            rel = d["name"][len(path) + 1 :].split("/")
+            if rel[-1] == "":  # a "dir/" marker object: a directory, not a file
+                rel.pop()
+            else:
+                if maxdepth is None or len(rel) <= maxdepth:
+                    out[d["name"]] = d
+                rel.pop()
+            if withdirs:
+                for i in range(1, len(rel) + 1):
+                    if maxdepth is None or i <= maxdepth:
+                        name = "/".join([path, *rel[:i]])
+                        out.setdefault(name, self._dir(name))
+        if withdirs and out:
+            out[path] = self._dir(path)
+        if not out:
+            try:
+                info = self.info(path)
+            except FileNotFoundError:
+                info = None
+            if info is not None and info["type"] == "file":
+                out[path] = info
+        names = sorted(out)
+        return {n: out[n] for n in names} if detail else names
+
+    def _dir(self, name):
+        return {"name": name, "size": 0, "type": "directory"}
+
     def cat_file(self, path, start=None, end=None, **kwargs):
         return _bytes(self._call("cat", self._strip_protocol(path), start, end))
 
@@ -156,6 +205,9 @@ class S3FileSystem(PailFileSystem):
 
     protocol = ("s3", "s3a")
     scheme = "s3"
+
+    def _dir(self, name):
+        return {"Key": name, "Size": 0, "StorageClass": "DIRECTORY", "size": 0, "type": "directory", "name": name}
 
     def _detail(self, e, bucket_level=False):
         name = e.name
