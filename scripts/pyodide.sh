@@ -6,6 +6,8 @@
 #   scripts/pyodide.sh build     the pailfs wheel in target/python/ (needs pkg/web: scripts/wasm.sh build)
 #   scripts/pyodide.sh test      build, then the suites in tests/python/ inside Pyodide, against moto
 #                                (source .servers/moto.env first: scripts/servers.sh start moto)
+#   scripts/pyodide.sh bench     read throughput of a file object vs plain fetch (BENCHMARKS.md), against
+#                                s3s-fs (source .servers/s3s.env first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS=${PAILFS_TOOLS:-$HOME/.cache/pailfs}
@@ -53,10 +55,17 @@ test_() {
     node --experimental-wasm-stack-switching tests/python/run.mjs "$CACHE" "$wheel" "$@"
 }
 
+bench() {
+    [ -n "${PAILFS_S3S_ENDPOINT:-}" ] || { log "PAILFS_S3S_ENDPOINT unset: scripts/servers.sh start s3s; source .servers/s3s.env"; exit 1; }
+    build
+    node --experimental-wasm-stack-switching benches/pyodide_read.mjs "$CACHE" "$(ls -t target/python/pailfs-*.whl | head -1)"
+}
+
 cmd=${1:-}; shift || true
 case "$cmd" in
     install) install ;;
     build) build ;;
     test) test_ "$@" ;;
-    *) echo "usage: $0 install|build|test [pytest args]" >&2; exit 2 ;;
+    bench) bench ;;
+    *) echo "usage: $0 install|build|test [pytest args]|bench" >&2; exit 2 ;;
 esac
