@@ -1,7 +1,8 @@
 // Sequential read throughput of one object through a pailfs file object inside Pyodide (Node 20,
 // JSPI), against the limit: the same bytes by plain JS fetch (a presigned GET) in the same
 // runtime, same run, alternating. Against s3s-fs (scripts/servers.sh start s3s).
-//   scripts/pyodide.sh bench     (PAILFS_BENCH_MIB, default 256; PAILFS_BENCH_RUNS, default 3)
+//   scripts/pyodide.sh bench     (PAILFS_BENCH_MIB, default 256; PAILFS_BENCH_RUNS, default 3;
+//                                PAILFS_BENCH_READER_BLOCK, MiB)
 import { boot } from '../tests/python/boot.mjs';
 
 const [cache, wheel] = process.argv.slice(2);
@@ -14,8 +15,10 @@ from pyodide.ffi import run_sync
 MiB = 2**20
 size = int(os.environ.get("PAILFS_BENCH_MIB", "256")) * MiB
 runs = int(os.environ.get("PAILFS_BENCH_RUNS", "3"))
+# PAILFS_BENCH_READER_BLOCK (MiB): the wasm reader's block (storage option block_size; default 4).
+extra = {"block_size": int(os.environ["PAILFS_BENCH_READER_BLOCK"]) * MiB} if os.environ.get("PAILFS_BENCH_READER_BLOCK") else {}
 fs = fsspec.filesystem("s3", key=os.environ["PAILFS_S3S_KEY"], secret=os.environ["PAILFS_S3S_SECRET"],
-                       endpoint_url=os.environ["PAILFS_S3S_ENDPOINT"], quirks="s3s-fs")
+                       endpoint_url=os.environ["PAILFS_S3S_ENDPOINT"], quirks="s3s-fs", **extra)
 bucket = "pailfs-bench-pyodide"
 if not fs.exists(bucket):
     fs.mkdir(bucket)
