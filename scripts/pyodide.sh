@@ -6,6 +6,8 @@
 #   scripts/pyodide.sh build     the pailfs wheel in target/python/ (needs pkg/web: scripts/wasm.sh build)
 #   scripts/pyodide.sh test      build, then the suites in tests/python/ inside Pyodide, against moto
 #                                (source .servers/moto.env first: scripts/servers.sh start moto)
+#   scripts/pyodide.sh test-browser   the JSPI path in headless Chromium, on a page and in a worker, against
+#                                s3s-fs through the CORS proxy (source .servers/s3s.env; needs scripts/browser.sh install)
 #   scripts/pyodide.sh bench     read throughput of a file object vs plain fetch (BENCHMARKS.md), against
 #                                s3s-fs (source .servers/s3s.env first)
 set -euo pipefail
@@ -55,6 +57,16 @@ test_() {
     node --experimental-wasm-stack-switching tests/python/run.mjs "$CACHE" "$wheel" "$@"
 }
 
+test_browser() {
+    [ -n "${PAILFS_S3S_ENDPOINT:-}" ] || { log "PAILFS_S3S_ENDPOINT unset: scripts/servers.sh start s3s; source .servers/s3s.env"; exit 1; }
+    build
+    scripts/cors-proxy.sh start
+    # shellcheck disable=SC1091
+    source .servers/cors.env
+    trap 'scripts/cors-proxy.sh stop' RETURN
+    node tests/python/browser.test.mjs "$CACHE" "$(ls -t target/python/pailfs-*.whl | head -1)"
+}
+
 bench() {
     [ -n "${PAILFS_S3S_ENDPOINT:-}" ] || { log "PAILFS_S3S_ENDPOINT unset: scripts/servers.sh start s3s; source .servers/s3s.env"; exit 1; }
     build
@@ -66,6 +78,7 @@ case "$cmd" in
     install) install ;;
     build) build ;;
     test) test_ "$@" ;;
+    test-browser) test_browser ;;
     bench) bench ;;
-    *) echo "usage: $0 install|build|test [pytest args]|bench" >&2; exit 2 ;;
+    *) echo "usage: $0 install|build|test [pytest args]|test-browser|bench" >&2; exit 2 ;;
 esac

@@ -57,5 +57,8 @@ scripts/pyodide.sh test
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
 scripts/browser.sh test
 
+step "the Python package in headless Chromium: Pyodide on a page and in a worker (JSPI), through the CORS proxy to s3s-fs"
+scripts/pyodide.sh test-browser
+
 step "the explorer (www/) end to end in headless Chromium against moto and s3s-fs (screenshots in target/explorer/)"
 node tests/js/explorer.test.mjs
