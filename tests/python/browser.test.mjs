@@ -55,7 +55,7 @@ try {
     try {
       assert.ok(r.ok, `${where}: ${r.error}`);
       assert.equal(r.sync, 'unavailable', 'a synchronous entry cannot block, and transport() says so');
-      assert.deepEqual(r.steps, ['transport jspi', 'multipart write, ranged reads', 'ls', 'xb refused', 'FileNotFoundError']);
+      assert.deepEqual(r.steps, ['transport jspi', 'multipart write, ranged reads', 'ls', 'xb refused', 'FileNotFoundError', 'PermissionError']);
       console.log(`chromium ${where}: pyodide + pailfs ok (${r.steps.join('; ')}; runPython entry: transport ${r.sync})`);
     } catch (e) {
       failed++;

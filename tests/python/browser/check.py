@@ -44,6 +44,15 @@ def main(endpoint, key, secret):
             raise AssertionError("a missing file was read")
         except FileNotFoundError:
             steps.append("FileNotFoundError")
+        # s3s-fs checks signatures (moto does not): a wrong secret is refused.
+        wrong = "wrong-secret-never-printed-42"
+        bad = fsspec.filesystem("s3", skip_instance_cache=True, **{**opts, "secret": wrong})
+        try:
+            bad.cat_file(f"{bucket}/dir/big.bin", 0, 10)
+            raise AssertionError("a wrong secret was accepted")
+        except PermissionError as e:
+            assert "SignatureDoesNotMatch" in str(e) and wrong not in str(e), str(e)
+            steps.append("PermissionError")
     finally:
         fs.rm(bucket, recursive=True)
     return steps
