@@ -16,6 +16,7 @@ scripts/gcs.sh install
 scripts/fuzz.sh install
 scripts/browser.sh install
 scripts/pyodide.sh install
+scripts/lite.sh install
 
 step "lint (rustfmt, clippy)"
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: format check not run" >&2; fi
@@ -59,6 +60,10 @@ scripts/browser.sh test
 
 step "the Python package in headless Chromium: Pyodide on a page and in a worker (JSPI), through the CORS proxy to s3s-fs"
 scripts/pyodide.sh test-browser
+
+step "make lite: the JupyterLite site built offline; its REPL kernel reads and writes S3 through pailfs in Chromium"
+scripts/lite.sh build
+scripts/lite.sh test
 
 step "the explorer (www/) end to end in headless Chromium against moto and s3s-fs (screenshots in target/explorer/)"
 node tests/js/explorer.test.mjs
