@@ -10,6 +10,7 @@
 #                                s3s-fs through the CORS proxy (source .servers/s3s.env; needs scripts/browser.sh install)
 #   scripts/pyodide.sh bench     read throughput of a file object vs plain fetch (BENCHMARKS.md), against
 #                                s3s-fs (source .servers/s3s.env first)
+#   scripts/pyodide.sh bench-list   listing 10,000 keys from Python vs from JS, against moto (moto.env)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS=${PAILFS_TOOLS:-$HOME/.cache/pailfs}
@@ -73,6 +74,12 @@ bench() {
     node --experimental-wasm-stack-switching benches/pyodide_read.mjs "$CACHE" "$(ls -t target/python/pailfs-*.whl | head -1)"
 }
 
+bench_list() {
+    [ -n "${PAILFS_MOTO_ENDPOINT:-}" ] || { log "PAILFS_MOTO_ENDPOINT unset: scripts/servers.sh start moto; source .servers/moto.env"; exit 1; }
+    build
+    node --experimental-wasm-stack-switching benches/pyodide_list.mjs "$CACHE" "$(ls -t target/python/pailfs-*.whl | head -1)"
+}
+
 cmd=${1:-}; shift || true
 case "$cmd" in
     install) install ;;
@@ -80,5 +87,6 @@ case "$cmd" in
     test) test_ "$@" ;;
     test-browser) test_browser ;;
     bench) bench ;;
-    *) echo "usage: $0 install|build|test [pytest args]|test-browser|bench" >&2; exit 2 ;;
+    bench-list) bench_list ;;
+    *) echo "usage: $0 install|build|test [pytest args]|test-browser|bench|bench-list" >&2; exit 2 ;;
 esac
