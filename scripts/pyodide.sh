@@ -5,7 +5,8 @@
 #                                (fsspec, pytest and its deps) into $PAILFS_TOOLS/pyodide, unless present
 #   scripts/pyodide.sh build     the pailfs wheel in target/python/ (needs pkg/web: scripts/wasm.sh build)
 #   scripts/pyodide.sh test      build, then the suites in tests/python/ inside Pyodide, against moto
-#                                (source .servers/moto.env first: scripts/servers.sh start moto)
+#                                (source .servers/moto.env first: scripts/servers.sh start moto), and the
+#                                compliance suite against storage-testbench too when .servers/gcs.env is sourced
 #   scripts/pyodide.sh test-browser   the JSPI path in headless Chromium, on a page and in a worker, against
 #                                s3s-fs through the CORS proxy (source .servers/s3s.env; needs scripts/browser.sh install)
 #   scripts/pyodide.sh bench     read throughput of a file object vs plain fetch (BENCHMARKS.md), against
@@ -54,6 +55,8 @@ test_() {
     build
     local wheel
     wheel=$(ls -t target/python/pailfs-*.whl | head -1)
+    # GCS joins when storage-testbench runs (scripts/gcs.sh start; source .servers/gcs.env).
+    log "providers: s3 (moto)${PAILFS_GCS_ENDPOINT:+, gcs (storage-testbench)}"
     # JSPI (run_sync) needs the flag on Node 20; Node >= 25 has it on by default.
     node --experimental-wasm-stack-switching tests/python/run.mjs "$CACHE" "$wheel" "$@"
 }

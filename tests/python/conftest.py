@@ -35,3 +35,8 @@ def bucket(s3):
     s3.mkdir(name)
     yield name
     s3.rm(name, recursive=True)
+
+
+# Providers whose server is not running are not collected (never counted as skipped-and-passed):
+# scripts/pyodide.sh test says which ran.
+collect_ignore = [] if os.environ.get("PAILFS_GCS_ENDPOINT") else ["test_compliance_gcs.py"]
