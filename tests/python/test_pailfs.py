@@ -311,3 +311,40 @@ def test_without_a_way_to_block_calls_say_how_to_run(s3, bucket):
     assert seen["error"] == pailfs.HOW_TO_RUN
     assert "JSPI" in seen["error"] and "runPythonAsync" in seen["error"]
     assert pailfs.transport() == "jspi"  # back on the async entry
+
+
+def test_rm_by_glob_and_by_list_removes_only_what_matches(s3, bucket):
+    s3.pipe({f"{bucket}/g/a.csv": b"1", f"{bucket}/g/b.txt": b"2", f"{bucket}/g/s/c.csv": b"3", f"{bucket}/g/s/d.txt": b"4"})
+    s3.rm(f"{bucket}/g/*.csv")
+    assert s3.find(f"{bucket}/g") == [f"{bucket}/g/b.txt", f"{bucket}/g/s/c.csv", f"{bucket}/g/s/d.txt"]
+    s3.rm([f"{bucket}/g/s", f"{bucket}/g/b.txt"], recursive=True)
+    assert s3.find(f"{bucket}/g") == []
+    with pytest.raises(FileNotFoundError):
+        s3.rm(f"{bucket}/g/nothing-*")
+
+
+def test_mv_touch_modified_checksum(s3, bucket):
+    s3.pipe_file(f"{bucket}/m/a", b"move me")
+    s3.mv(f"{bucket}/m/a", f"{bucket}/m/b")
+    assert not s3.exists(f"{bucket}/m/a") and s3.cat_file(f"{bucket}/m/b") == b"move me"
+    s3.touch(f"{bucket}/m/b", truncate=False)
+    assert s3.cat_file(f"{bucket}/m/b") == b"move me"
+    s3.touch(f"{bucket}/m/b")
+    assert s3.cat_file(f"{bucket}/m/b") == b""
+    assert s3.modified(f"{bucket}/m/b") == s3.info(f"{bucket}/m/b")["LastModified"]
+    with pytest.raises(IsADirectoryError):
+        s3.modified(f"{bucket}/m")
+    assert s3.checksum(f"{bucket}/m/b") == int(hashlib.md5(b"").hexdigest(), 16)
+    assert s3.exists(bucket) and s3.isdir(bucket) and s3.isdir(f"{bucket}/m") and not s3.isdir(f"{bucket}/m/b")
+
+
+def test_s3fs_aliases_and_refused_modes(bucket):
+    opts = s3_options()
+    fs = fsspec.filesystem("s3", skip_instance_cache=True, username=opts["key"], password=opts["secret"],
+                           endpoint_url=opts["endpoint_url"])
+    fs.pipe_file(f"{bucket}/alias", b"via username/password")
+    assert fs.cat_file(f"{bucket}/alias") == b"via username/password"
+    with pytest.raises(NotImplementedError):
+        fs.open(f"{bucket}/alias", "r+b")
+    with pytest.raises(NotImplementedError):
+        fs.open(f"{bucket}/alias", "wb", autocommit=False)
