@@ -52,7 +52,7 @@ cargo test --all-targets -- --ignored
 step "the wasm package in Node 20 against s3s-fs and moto"
 node tests/js/node.test.mjs
 
-step "the Python package inside Pyodide (Node 20, JSPI): fsspec's compliance suite and pailfs's cases, against moto"
+step "the Python package inside Pyodide (Node 20, JSPI): fsspec's compliance suite against moto and storage-testbench, pailfs's cases against moto"
 scripts/pyodide.sh test
 
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
