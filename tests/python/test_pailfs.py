@@ -335,6 +335,8 @@ def test_mv_touch_modified_checksum(s3, bucket):
     with pytest.raises(IsADirectoryError):
         s3.modified(f"{bucket}/m")
     assert s3.checksum(f"{bucket}/m/b") == int(hashlib.md5(b"").hexdigest(), 16)
+    s3.makedirs(bucket, exist_ok=True)  # (moto, like AWS in us-east-1, re-creates an own bucket silently)
+    s3.makedirs(f"{bucket}/m/deeper", exist_ok=False)  # below a bucket: nothing to create
     assert s3.exists(bucket) and s3.isdir(bucket) and s3.isdir(f"{bucket}/m") and not s3.isdir(f"{bucket}/m/b")
 
 

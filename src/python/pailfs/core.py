@@ -27,8 +27,6 @@ class PailFileSystem(AbstractFileSystem):
 
     scheme = "s3"
     root_marker = ""
-    # Blocking calls in a single-threaded runtime: the instance cache may share instances.
-    cachable = True
 
     def __init__(self, *args, default_block_size=None, default_cache_type="readahead", username=None, password=None, **storage_options):
         super().__init__(*args, **storage_options)
@@ -163,14 +161,21 @@ class PailFileSystem(AbstractFileSystem):
         self._call("mkdir", self._strip_protocol(path))
 
     def makedirs(self, path, exist_ok=False):
-        self.mkdir(path)
+        try:
+            self.mkdir(path)
+        except FileExistsError:
+            if not exist_ok:
+                raise
 
     def touch(self, path, truncate=True, **kwargs):
         if truncate or not self.exists(path):
             self.pipe_file(path, b"")
 
+    def _mtime(self, info):
+        return info.get("LastModified")
+
     def modified(self, path):
-        lm = self.info(path).get("LastModified")
+        lm = self._mtime(self.info(path))
         if lm is None:
             raise IsADirectoryError(f"{path} is a directory: it has no modification time")
         return lm
@@ -246,6 +251,9 @@ class GCSFileSystem(PailFileSystem):
 
     protocol = ("gs", "gcs")
     scheme = "gs"
+
+    def _mtime(self, info):
+        return _time(info.get("updated"))
 
     def _detail(self, e, bucket_level=False):
         out = {"name": e.name, "size": int(e.size), "type": e.type}
