@@ -68,7 +68,13 @@ test_() {
     # shellcheck disable=SC1091
     source .servers/cors.env
     trap 'scripts/cors-proxy.sh stop' RETURN
-    node tests/python/lite.test.mjs target/lite
+    # A copy of the site with the test notebook (the server's address filled in) among its files.
+    rm -rf target/lite-test-src target/lite-test
+    cp -r target/lite-src target/lite-test-src
+    node tests/python/lite.test.mjs --write-notebook target/lite-test-src/files/pailfs-check.ipynb
+    (cd target/lite-test-src && "$VENV/bin/jupyter" lite build --output-dir ../lite-test >/dev/null 2>../lite-build.log) \
+        || { cat target/lite-build.log >&2; exit 1; }
+    node tests/python/lite.test.mjs target/lite-test
 }
 
 cmd=${1:-}; shift || true
