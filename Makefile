@@ -1,11 +1,20 @@
 # The commands a new user runs. Each installs what it needs.
-.PHONY: test demo wasm wasm-check clippy fuzz-smoke bench bench-e2e bench-explorer
+.PHONY: test demo lite wasm wasm-check clippy fuzz-smoke bench bench-e2e bench-explorer
 
 test:
 	scripts/test.sh
 
 demo:
 	scripts/demo.sh
+
+# A JupyterLite site with pailfs preinstalled and a demo notebook, in target/lite (serve it over http).
+lite:
+	scripts/wasm.sh install
+	scripts/wasm.sh build
+	scripts/pyodide.sh install
+	scripts/pyodide.sh build
+	scripts/lite.sh install
+	scripts/lite.sh build
 
 wasm:
 	scripts/wasm.sh install

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make test` runs: installs what is missing, the server-free suites, the fuzz smoke,
-# the wasm32 package, then the server suites (Rust and Node) against s3s-fs, moto, Azurite and
-# storage-testbench and fake-gcs-server (GCS).
+# the wasm32 package, then the server suites (Rust, Node, Python in Pyodide) against s3s-fs, moto,
+# Azurite, storage-testbench and fake-gcs-server (GCS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -16,6 +16,8 @@ scripts/gcs.sh install
 scripts/gcs.sh install fake
 scripts/fuzz.sh install
 scripts/browser.sh install
+scripts/pyodide.sh install
+scripts/lite.sh install
 
 step "lint (rustfmt, clippy)"
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: format check not run" >&2; fi
@@ -52,8 +54,18 @@ cargo test --all-targets -- --ignored
 step "the wasm package in Node 20 against s3s-fs, moto and Azurite"
 node tests/js/node.test.mjs
 
+step "the Python package inside Pyodide (Node 20, JSPI): fsspec's compliance suite against moto and storage-testbench, pailfs's cases against moto"
+scripts/pyodide.sh test
+
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
 scripts/browser.sh test
 
-step "the explorer (www/) end to end in headless Chromium against moto, s3s-fs and storage-testbench (screenshots in target/explorer/)"
+step "the Python package in headless Chromium: Pyodide on a page and in a worker (JSPI), through the CORS proxy to s3s-fs"
+scripts/pyodide.sh test-browser
+
+step "make lite: the JupyterLite site built offline; its REPL kernel reads and writes S3 through pailfs in Chromium"
+scripts/lite.sh build
+scripts/lite.sh test
+
+step "the explorer (www/) end to end in headless Chromium against moto, s3s-fs, storage-testbench and Azurite (screenshots in target/explorer/)"
 node tests/js/explorer.test.mjs

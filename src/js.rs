@@ -160,6 +160,7 @@ fn entry(e: &Entry) -> JsValue {
             }
             md.into()
         }),
+        ("version", meta.and_then(|m| m.version.as_deref()).map_or(JsValue::NULL, JsValue::from_str)),
     ])
     .into()
 }
@@ -219,6 +220,8 @@ export interface Entry {
   /** User metadata (`x-amz-meta-*`), names lower-cased; filled by info(), empty in listings.
    * In a browser, only the names the bucket's CORS rule exposes are visible. */
   metadata: Record<string, string>;
+  /** The object's version id, where the store keeps versions. */
+  version: string | null;
 }
 
 /** Options of `presign`. */
@@ -262,6 +265,14 @@ export interface PutOptions extends GetOptions {
   contentType?: string;
 }
 
+/** Options of `openWrite`: put's write conditions. */
+export interface WriteOptions {
+  /** "create" refuses to overwrite an existing object (kind "PreconditionFailed" at close). */
+  mode?: "overwrite" | "create";
+  ifMatch?: string;
+  contentType?: string;
+}
+
 export type ErrorKind =
   | "NotFound" | "AlreadyExists" | "PermissionDenied" | "PreconditionFailed" | "InvalidInput"
   | "InvalidResponse" | "Integrity" | "Conflict" | "NotSupported" | "Io" | "Timeout" | "Cancelled"
@@ -295,6 +306,9 @@ extern "C" {
     /// `{ method?, expires? }`
     #[wasm_bindgen(typescript_type = "PresignOptions")]
     pub type PresignOptions;
+    /// `{ mode?, ifMatch?, contentType? }`
+    #[wasm_bindgen(typescript_type = "WriteOptions")]
+    pub type WriteOptions;
     /// put's options, or just its progress callback.
     #[wasm_bindgen(typescript_type = "PutOptions | ((done: number, total: number) => void)")]
     pub type PutOptionsArg;
@@ -369,6 +383,107 @@ impl ByteSource {
     /// Stop the read in flight (the stream was cancelled).
     pub fn cancel(&self) {
         self.stop.abort();
+    }
+}
+
+type JsReader = crate::fs::file::FileReader<AnyStore<FetchTransport>>;
+
+/// A file opened for reading (`openRead`): its size and ETag are taken once, and every range
+/// is checked against that version, so a replaced object is an error, not a mix of both.
+#[wasm_bindgen]
+pub struct Reader {
+    entry: JsValue,
+    /// Taken out while a read is pending: a second read at once is refused, not interleaved.
+    inner: Rc<std::cell::RefCell<Option<JsReader>>>,
+}
+
+#[wasm_bindgen]
+impl Reader {
+    /// The object as it was opened.
+    #[wasm_bindgen(getter, unchecked_return_type = "Entry")]
+    pub fn entry(&self) -> JsValue {
+        self.entry.clone()
+    }
+
+    /// Bytes `[offset, offset + length)`, clamped to the object (empty past its end).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn read(&self, offset: f64, length: f64) -> Promise {
+        let slot = self.inner.clone();
+        run(
+            None,
+            Box::pin(async move {
+                let mut r = slot.borrow_mut().take().ok_or_else(|| Error::invalid_input("reader is busy"))?;
+                let got = r.read_at(offset.max(0.0) as u64, length.max(0.0) as u64).await;
+                *slot.borrow_mut() = Some(r);
+                Ok(Uint8Array::from(&got?[..]).into())
+            }),
+        )
+    }
+}
+
+type JsWriter = crate::fs::file::FileWriter<AnyStore<FetchTransport>>;
+
+/// An upload in progress, as `openWrite` opens it: for callers that produce the bytes in
+/// pieces (the Python package's file objects). The writer decides single PUT or multipart.
+#[wasm_bindgen]
+pub struct Writer {
+    bucket: String,
+    /// Taken out while a call is pending, so a second call at once is refused, not interleaved.
+    inner: Rc<std::cell::RefCell<Option<JsWriter>>>,
+}
+
+impl Writer {
+    /// Run `f` on the writer, taken out of its slot meanwhile and put back after.
+    fn with<F, Fut>(&self, f: F) -> Promise
+    where
+        F: FnOnce(JsWriter) -> Fut + 'static,
+        Fut: Future<Output = (JsWriter, Result<JsValue, Error>)> + 'static,
+    {
+        let slot = self.inner.clone();
+        run(
+            None,
+            Box::pin(async move {
+                let w = slot.borrow_mut().take().ok_or_else(|| Error::invalid_input("writer is busy or closed"))?;
+                let (w, out) = f(w).await;
+                *slot.borrow_mut() = Some(w);
+                out
+            }),
+        )
+    }
+}
+
+#[wasm_bindgen]
+impl Writer {
+    /// Append bytes (copied at once). Parts go out as they fill; resolves when the writer can
+    /// take more. One call at a time: another made while one is pending rejects.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn write(&self, data: Uint8Array) -> Promise {
+        let data = bytes::Bytes::from(data.to_vec());
+        self.with(|mut w| async move {
+            let r = w.write_bytes(data).await;
+            (w, r.map(|_| JsValue::UNDEFINED))
+        })
+    }
+
+    /// Commit the object; resolves to its entry.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry>")]
+    pub fn close(&self) -> Promise {
+        let bucket = self.bucket.clone();
+        self.with(|mut w| async move {
+            let r = w.close_meta().await;
+            (w, r.map(|m| entry(&Entry::object(&bucket, m))))
+        })
+    }
+
+    /// Discard what was written; a multipart upload is aborted. A writer neither closed nor
+    /// aborted leaves its multipart upload on the server until it is `free()`d (which queues
+    /// the abort for the next call on its `PailFs`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn abort(&self) -> Promise {
+        self.with(|mut w| async move {
+            let r = w.abort().await;
+            (w, r.map(|_| JsValue::UNDEFINED))
+        })
     }
 }
 
@@ -715,6 +830,32 @@ impl PailFs {
             let source = Source::of(data)?;
             upload(&fs, &path, &source, write_options(&options)?, on_progress, &signal).await.map_err(js_error)?;
             Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+        })
+    }
+
+    /// A reader for `path` (`read(offset, length)`), pinned to the version it finds.
+    #[wasm_bindgen(js_name = openRead, unchecked_return_type = "Promise<Reader>")]
+    pub fn open_read(&self, path: String, options: Option<CallOptions>) -> Promise {
+        let fs = self.fs.clone();
+        call(call_signal(options), async move { fs.open_read(&path).await.map(|r| (path, r)) }, |(path, r)| {
+            let (bucket, _) = crate::fs::path::split_path(&path);
+            let entry = entry(&Entry::object(&bucket, r.meta().clone()));
+            Reader { entry, inner: Rc::new(std::cell::RefCell::new(Some(r))) }.into()
+        })
+    }
+
+    /// A writer for `path` (`write`, then `close` to commit or `abort`): single PUT or
+    /// multipart by size, as `put` does. `options`: `{ mode: "create", ifMatch, contentType }`;
+    /// create-only is checked when the object is committed.
+    #[wasm_bindgen(js_name = openWrite, unchecked_return_type = "Promise<Writer>")]
+    pub fn open_write(&self, path: String, options: Option<WriteOptions>) -> Promise {
+        let fs = self.fs.clone();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        future_to_promise(async move {
+            let opts = write_options(&options)?;
+            let w = fs.open_write(&path, opts).await.map_err(js_error)?;
+            let bucket = crate::fs::path::split_path(&path).0;
+            Ok(Writer { bucket, inner: Rc::new(std::cell::RefCell::new(Some(w))) }.into())
         })
     }
 

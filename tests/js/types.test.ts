@@ -1,7 +1,7 @@
 // Compiled (not run) by `tsc -p tests/js` in make test: the .d.ts shipped in pkg/web must type
 // real uses precisely. A wrong or `any` type makes this file fail to compile: `misuse` marks
 // calls that must be rejected, and an accepted one is an error.
-import init, { PailFs, type Entry, type PailfsError, type PailFsOptions } from '../../pkg/web/pailfs.js';
+import init, { PailFs, Reader, Writer, type Entry, type PailfsError, type PailFsOptions } from '../../pkg/web/pailfs.js';
 
 const options: PailFsOptions = { endpoint_url: 'http://127.0.0.1:9000', key: 'k', secret: 's', timeout: 1, client_kwargs: { region_name: 'eu-west-1' } };
 
@@ -58,6 +58,19 @@ export async function use(): Promise<void> {
   for await (const page of fs.listPages('b', false, 10, { signal })) void (page satisfies Entry[]);
   const opened: ReadableStream<Uint8Array> = fs.open('b/k', { signal });
   void [one, is, globbed, rm, cp, mv, mk, piped, signed, pre.url, opened];
+  // A writer for pieces produced one at a time (the Python package's file objects).
+  const w: Writer = await fs.openWrite('b/k', { mode: 'create' });
+  const wrote: void = await w.write(new Uint8Array(8));
+  const closed: Entry = await w.close();
+  const cls: string | null = closed.storageClass;
+  const ver: string | null = closed.version;
+  const gone: void = await (await fs.openWrite('b/k')).abort();
+  void [wrote, cls, ver, gone];
+  // A reader pinned to the version it found.
+  const r: Reader = await fs.openRead('b/k', { signal });
+  const range: Uint8Array = await r.read(0, 10);
+  const opened_as: Entry = r.entry;
+  void [range, opened_as];
 }
 
 export function misuse(fs: PailFs): void {
@@ -75,6 +88,14 @@ export function misuse(fs: PailFs): void {
   void fs.rm('b', true, { signal: 1 });
   // @ts-expect-error: open takes no progress callback
   void fs.open('b/k', { onProgress: () => {} });
+  // @ts-expect-error: a writer takes bytes, not strings
+  void fs.openWrite('b/k').then((w) => w.write('text'));
+  // @ts-expect-error: openWrite's mode is "create" or "overwrite"
+  void fs.openWrite('b/k', { mode: 'append' });
+  // @ts-expect-error: a writer reports no progress (its caller knows what it wrote)
+  void fs.openWrite('b/k', () => {});
+  // @ts-expect-error: a reader reads by offset and length
+  void fs.openRead('b/k').then((r) => r.read('0'));
   // @ts-expect-error: root is read-only
   fs.root = 'b/elsewhere';
   // @ts-expect-error: root is a string
