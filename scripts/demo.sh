@@ -73,13 +73,23 @@ for h in ETag Content-Range Content-Length Last-Modified x-amz-checksum-crc32c x
 curl -sf -o /dev/null -X PUT "$E/$BUCKET?cors" -H 'content-type: application/xml' \
     --data-binary "<CORSConfiguration><CORSRule>$rule<MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>"
 
+# The JupyterLite site (make lite) with the demo notebook pointed at this server, served beside
+# the explorer under /lite/.
+lite_args=()
+if scripts/pyodide.sh install && scripts/pyodide.sh build && scripts/lite.sh install \
+    && LITE_S3_ENDPOINT=$E LITE_S3_KEY=$PAILFS_MOTO_KEY LITE_S3_SECRET=$PAILFS_MOTO_SECRET scripts/lite.sh build; then
+    lite_args=(--lite target/lite)
+else
+    log "the JupyterLite site could not be built: serving the explorer alone"
+fi
+
 profile=.servers/demo-profile.json
 printf '{"endpoint":"%s","region":"us-east-1","bucket":"%s","key":"%s","secret":"%s"}\n' \
     "$E" "$BUCKET" "$PAILFS_MOTO_KEY" "$PAILFS_MOTO_SECRET" >"$profile"
 
 port=${PAILFS_DEMO_PORT:-0}
 out=$(mktemp)
-node www/serve.mjs --port "$port" --connect "$E" --profile "$profile" >"$out" &
+node www/serve.mjs --port "$port" --connect "$E" --profile "$profile" "${lite_args[@]}" >"$out" &
 server_pid=$!
 for _ in $(seq 1 50); do grep -q serving "$out" && break; sleep 0.1; done
 url=$(sed -n 's/^serving //p' "$out")
@@ -88,5 +98,8 @@ rm -f "$out"
 echo >&2
 log "moto (S3) on $E, bucket '$BUCKET' seeded"
 log "open ${url}www/   (connects to the demo bucket by itself; pick memory:// after Disconnect to try it with nothing running)"
+if [ ${#lite_args[@]} -gt 0 ]; then
+    log "notebook: ${url}lite/lab/index.html?path=pailfs-demo.ipynb   (JupyterLite; pailfs reads and writes s3://$BUCKET from Python in the tab)"
+fi
 log "Ctrl-C stops the server and moto"
 wait "$server_pid"

@@ -55,7 +55,22 @@ build() {
     # loadPyodideOptions.packages), so notebooks just `import pailfs`.
     python3 scripts/lite_lock.py rewrite "$PYODIDE/pyodide-lock.json" "$WHEELS" "$src/static/pyodide" "$wheel"
     for spec in "${EXTRA[@]}"; do cp "$WHEELS/${spec%%==*}-${spec##*==}-"*.whl "$src/pypi/"; done
-    cp www/lite/pailfs-demo.ipynb "$src/files/"
+    # make demo fills in its server (LITE_S3_ENDPOINT, LITE_S3_KEY, LITE_S3_SECRET); else the
+    # notebook keeps its placeholders, for the user to edit.
+    python3 - www/lite/pailfs-demo.ipynb "$src/files/pailfs-demo.ipynb" <<'PY'
+import json, os, sys
+nb = json.load(open(sys.argv[1]))
+fill = {"http://127.0.0.1:5000": os.environ.get("LITE_S3_ENDPOINT"), '"testing", secret="testing"': None}
+key, secret = os.environ.get("LITE_S3_KEY"), os.environ.get("LITE_S3_SECRET")
+for cell in nb["cells"]:
+    src = "".join(cell["source"])
+    if fill["http://127.0.0.1:5000"]:
+        src = src.replace("http://127.0.0.1:5000", fill["http://127.0.0.1:5000"])
+    if key and secret:
+        src = src.replace('key="testing", secret="testing"', f"key={json.dumps(key)}, secret={json.dumps(secret)}")
+    cell["source"] = src
+json.dump(nb, open(sys.argv[2], "w"), indent=1)
+PY
     cp www/lite/jupyter-lite.json "$src/"
     (cd "$src" && "$VENV/bin/jupyter" lite build --output-dir ../lite >/dev/null 2>../lite-build.log) \
         || { cat target/lite-build.log >&2; exit 1; }

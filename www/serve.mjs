@@ -3,6 +3,7 @@
 // itself, so the bucket's origin must be named in connect-src.
 //   node www/serve.mjs [--port N] [--connect "http://127.0.0.1:9000 https://*.amazonaws.com"]
 //                      [--profile FILE]    serve FILE as /demo-profile.json (make demo only)
+//                      [--lite DIR]        serve a JupyterLite site (scripts/lite.sh build) under /lite/
 // Prints "serving http://127.0.0.1:PORT/" once listening.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -17,11 +18,13 @@ const opt = (name, dflt) => {
 const port = Number(opt('port', '0'));
 const connect = opt('connect', 'https://*.amazonaws.com');
 const profile = opt('profile', '');
+const lite = opt('lite', '');
 
 const types = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png',
-  '.svg': 'image/svg+xml', '.map': 'application/json',
+  '.svg': 'image/svg+xml', '.map': 'application/json', '.ipynb': 'application/json', '.whl': 'application/octet-stream',
+  '.zip': 'application/zip', '.woff2': 'font/woff2', '.woff': 'font/woff', '.ttf': 'font/ttf',
 };
 const csp = [
   "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", `connect-src 'self' ${connect}`, "style-src 'self'",
@@ -40,6 +43,20 @@ const server = createServer(async (req, res) => {
   if (path === '/demo-profile.json') {
     if (!profile) { res.writeHead(404, headers).end(); return; }
     res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(await readFile(profile));
+    return;
+  }
+  if (lite && (path === '/lite' || path.startsWith('/lite/'))) {
+    // JupyterLite is its own app (inline styles, eval in its kernel worker): no explorer CSP.
+    const base = resolve(lite);
+    let file = resolve(join(base, path.slice('/lite'.length)));
+    if (file !== base && !file.startsWith(base + sep)) { res.writeHead(404).end(); return; }
+    if (path.endsWith('/') || file === base) file = join(file, 'index.html');
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
     return;
   }
   let file = resolve(join(root, path));
