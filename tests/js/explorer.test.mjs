@@ -409,6 +409,38 @@ try {
     assert.equal(new TextDecoder().decode(await fs.cat(`${bucket}/docs/album/sub/b.txt`)), 'b\n');
     await waitRows(page, 'album/');
     assert.match(await page.locator('#transfer-total').textContent(), /3 of 3 files finished/);
+    // Drag and drop: files dropped on the listing are uploaded into the folder shown.
+    const dt = await page.evaluateHandle(() => {
+      const d = new DataTransfer();
+      d.items.add(new File(['dropped one\n'], 'dropped-1.txt', { type: 'text/plain' }));
+      d.items.add(new File(['dropped two\n'], 'dropped-2.txt', { type: 'text/plain' }));
+      return d;
+    });
+    await page.dispatchEvent('.listing', 'dragenter', { dataTransfer: dt });
+    assert.equal(await page.locator('#drop-hint').isVisible(), true, 'the drop target says so');
+    await page.dispatchEvent('.listing', 'drop', { dataTransfer: dt });
+    await page.waitForSelector('.upload[data-name="dropped-2.txt"][data-state="done"]');
+    await page.waitForSelector('.upload[data-name="dropped-1.txt"][data-state="done"]');
+    assert.equal(new TextDecoder().decode(await fs.cat(`${bucket}/docs/dropped-2.txt`)), 'dropped two\n');
+    // Retry: the server refuses the first attempt (a 403, which is not retried by itself); the
+    // failed file offers Retry, which uploads it.
+    let refuse = true;
+    const refused = (u) => u.pathname.endsWith('/docs/retry-me.txt');
+    await page.route(refused, async (r) => {
+      if (!refuse || r.request().method() === 'OPTIONS') return r.continue();
+      await r.fulfill({ status: 403, headers: { 'access-control-allow-origin': '*', 'content-type': 'application/xml' }, body: '<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>' });
+    });
+    await page.setInputFiles('#file-input', { name: 'retry-me.txt', mimeType: 'text/plain', buffer: Buffer.from('second time lucky\n') });
+    await page.waitForSelector('.upload[data-name="retry-me.txt"][data-state="failed"]');
+    assert.equal(await fs.exists(`${bucket}/docs/retry-me.txt`), false);
+    await shot(page, 'upload-failed-retry');
+    refuse = false;
+    assert.equal(await page.locator('.error', { hasText: 'Upload of retry-me.txt failed' }).locator('[data-field=kind]').textContent(), 'PermissionDenied');
+    await page.locator('.error', { hasText: 'Upload of retry-me.txt failed' }).locator('.close').click(); // as a user would, to reach Retry
+    await page.locator('.upload[data-name="retry-me.txt"] button', { hasText: 'Retry' }).click();
+    await page.waitForSelector('.upload[data-name="retry-me.txt"][data-state="done"]');
+    await page.unroute(refused);
+    assert.equal(new TextDecoder().decode(await fs.cat(`${bucket}/docs/retry-me.txt`)), 'second time lucky\n');
     // Cancel: hold the parts back so the cancel lands mid-upload, after the upload was created.
     const cancelName = 'cancel-me.bin';
     await writeFile(join(dir, cancelName), data);
@@ -536,6 +568,14 @@ try {
     await page.locator('#preview table').waitFor();
     await shot(page, 'narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
+    // The theme follows prefers-color-scheme.
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await bg();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await bg();
+    assert.notEqual(dark, light, 'a dark background in dark mode');
+    await shot(page, 'dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   await step('memory:// with nothing running', async () => {
