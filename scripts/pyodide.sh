@@ -47,6 +47,13 @@ install() {
 
 build() {
     [ -f pkg/web/pailfs_bg.wasm ] || { log "pkg/web missing: run scripts/wasm.sh build"; exit 1; }
+    # Up to date when no input is newer than the wheel (suites running side by side in make test
+    # then share one wheel instead of rewriting it under each other).
+    local wheel
+    wheel=$(ls -t target/python/pailfs-*.whl 2>/dev/null | head -1 || true)
+    if [ -n "$wheel" ] && [ -z "$(find src/python pkg/web pkg-config/pyproject.toml scripts/pywheel.py -newer "$wheel" -type f 2>/dev/null | head -1)" ]; then
+        return 0
+    fi
     python3 scripts/pywheel.py pkg-config/pyproject.toml src/python pkg/web target/python
 }
 

@@ -39,7 +39,13 @@ step "the explorer (www/): type-checked and built by tsc into www/dist"
 tests/js/node_modules/.bin/tsc -p www
 
 step "start servers"
-cleanup() { scripts/cors-proxy.sh stop || true; scripts/cors-proxy.sh stop gcs || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; scripts/gcs.sh stop || true; scripts/gcs.sh stop fake || true; }
+cleanup() {
+    if [ -n "${browser_pid:-}" ]; then
+        kill "$browser_pid" 2>/dev/null || true
+        echo "=== the Chromium suites were still running; their output so far:" >&2
+        cat target/ci-lanes/browser.log >&2 || true
+    fi
+    scripts/cors-proxy.sh stop || true; scripts/cors-proxy.sh stop gcs || true; scripts/servers.sh stop || true; scripts/azurite.sh stop || true; scripts/gcs.sh stop || true; scripts/gcs.sh stop fake || true; }
 trap cleanup EXIT
 scripts/servers.sh start s3s moto
 scripts/azurite.sh start
@@ -48,24 +54,47 @@ scripts/gcs.sh start fake
 # shellcheck disable=SC1091
 source .servers/s3s.env; source .servers/moto.env; source .servers/azurite.env; source .servers/gcs.env; source .servers/fakegcs.env
 
+# Two lanes side by side: the Chromium suites (which share the CORS proxy in front of s3s-fs, one
+# after another) in the background, the Rust, Node and Pyodide-in-Node suites in the foreground.
+# Each uses buckets of its own on the shared servers.
+lanes=target/ci-lanes
+rm -rf "$lanes"; mkdir -p "$lanes"
+scripts/pyodide.sh build
+browser_lane() {
+    step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
+    scripts/browser.sh test
+
+    step "the Python package in headless Chromium: Pyodide on a page and in a worker (JSPI), through the CORS proxy to s3s-fs"
+    scripts/pyodide.sh test-browser
+
+    step "make lite: the JupyterLite site built offline; its REPL kernel reads and writes S3 through pailfs in Chromium"
+    scripts/lite.sh build
+    scripts/lite.sh test
+
+    step "the explorer (www/) end to end in headless Chromium against moto, s3s-fs, storage-testbench and Azurite (screenshots in target/explorer/)"
+    node tests/js/explorer.test.mjs
+}
+step "the Chromium suites start in the background (their output follows at the end; live in $lanes/browser.log)"
+(set -e; browser_lane) >"$lanes/browser.log" 2>&1 &
+browser_pid=$!
+show_browser_lane() { echo; echo "=== the Chromium suites (background lane) ===" >&2; cat "$lanes/browser.log" >&2; }
+
 step "server suites (the tests marked ignored in plain cargo test)"
 cargo test --all-targets -- --ignored
 
-step "the wasm package in Node 20 against s3s-fs, moto and Azurite"
+step "the wasm package in Node 20 against s3s-fs, moto, Azurite and storage-testbench"
 node tests/js/node.test.mjs
 
 step "the Python package inside Pyodide (Node 20, JSPI): fsspec's compliance suite against moto and storage-testbench, pailfs's cases against moto"
 scripts/pyodide.sh test
 
-step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
-scripts/browser.sh test
-
-step "the Python package in headless Chromium: Pyodide on a page and in a worker (JSPI), through the CORS proxy to s3s-fs"
-scripts/pyodide.sh test-browser
-
-step "make lite: the JupyterLite site built offline; its REPL kernel reads and writes S3 through pailfs in Chromium"
-scripts/lite.sh build
-scripts/lite.sh test
-
-step "the explorer (www/) end to end in headless Chromium against moto, s3s-fs, storage-testbench and Azurite (screenshots in target/explorer/)"
-node tests/js/explorer.test.mjs
+step "waiting for the Chromium suites"
+if wait "$browser_pid"; then
+    browser_pid=
+    show_browser_lane
+else
+    browser_pid=
+    show_browser_lane
+    echo "the Chromium suites failed (above)" >&2
+    exit 1
+fi
