@@ -63,7 +63,7 @@ test_() {
     local wheel
     wheel=$(ls -t target/python/pailfs-*.whl | head -1)
     # GCS joins when storage-testbench runs (scripts/gcs.sh start; source .servers/gcs.env).
-    log "providers: s3 (moto)${PAILFS_GCS_ENDPOINT:+, gcs (storage-testbench)}"
+    log "providers: s3 (moto)${PAILFS_GCS_ENDPOINT:+, gcs (storage-testbench)}${PAILFS_AZURITE_BLOB:+, az (Azurite)}"
     # JSPI (run_sync) needs the flag on Node 20; Node >= 25 has it on by default.
     node --experimental-wasm-stack-switching tests/python/run.mjs "$CACHE" "$wheel" "$@"
 }

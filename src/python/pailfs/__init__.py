@@ -1,5 +1,5 @@
-"""pailfs in Pyodide: blocking fsspec file systems for S3 (s3, s3a) and GCS (gs, gcs) over the
-pailfs wasm package, registered with fsspec on import.
+"""pailfs in Pyodide: blocking fsspec file systems for S3 (s3, s3a), GCS (gs, gcs) and Azure Blob
+(abfs, abfss, az) over the pailfs wasm package, registered with fsspec on import.
 
     import pailfs, fsspec
     fs = fsspec.filesystem("s3", key=..., secret=..., endpoint_url=...)
@@ -9,12 +9,15 @@ pailfs wasm package, registered with fsspec on import.
 import fsspec
 
 from ._js import HOW_TO_RUN, transport
-from .core import GCSFileSystem, PailFile, PailFileSystem, S3FileSystem
+from .core import AzureBlobFileSystem, GCSFileSystem, PailFile, PailFileSystem, S3FileSystem
 
-__all__ = ["GCSFileSystem", "HOW_TO_RUN", "PailFile", "PailFileSystem", "S3FileSystem", "register", "transport"]
+__all__ = ["AzureBlobFileSystem", "GCSFileSystem", "HOW_TO_RUN", "PailFile", "PailFileSystem", "S3FileSystem", "register", "transport"]
 
-# Azure (abfs, abfss, az) joins when the JS API opens its store.
-PROTOCOLS = {"s3": S3FileSystem, "s3a": S3FileSystem, "gs": GCSFileSystem, "gcs": GCSFileSystem}
+PROTOCOLS = {
+    "s3": S3FileSystem, "s3a": S3FileSystem,
+    "gs": GCSFileSystem, "gcs": GCSFileSystem,
+    "abfs": AzureBlobFileSystem, "abfss": AzureBlobFileSystem, "az": AzureBlobFileSystem,
+}
 
 
 def register():

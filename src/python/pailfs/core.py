@@ -262,6 +262,30 @@ class GCSFileSystem(PailFileSystem):
         return out
 
 
+class AzureBlobFileSystem(PailFileSystem):
+    """Azure Blob Storage, with adlfs's options (account_name, account_key, sas_token,
+    connection_string, anon) and a custom endpoint (endpoint_url, e.g. Azurite's)."""
+
+    protocol = ("abfs", "abfss", "az")
+    scheme = "az"
+
+    def _mtime(self, info):
+        return info.get("last_modified")
+
+    def _detail(self, e, bucket_level=False):
+        out = {"name": e.name, "size": int(e.size), "type": e.type}
+        if e.type == "file":
+            etag = py(e.etag)
+            out.update({
+                "last_modified": _time(py(e.lastModified)),
+                # adlfs hands Azure's ETag on with its quotes, as the service sends it.
+                "etag": f'"{etag}"' if etag else None,
+                "content_settings": {"content_type": py(e.contentType)},
+                "metadata": e.metadata.to_py() if py(e.metadata) is not None else {},
+            })
+        return out
+
+
 class PailFile(AbstractBufferedFile):
     """A file object: reads are ranged GETs (fsspec's cache over the wasm package's reader, which
     pins the version found at open: a replaced object is an error, not a mix); writes go to one
