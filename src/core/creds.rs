@@ -7,7 +7,12 @@
 //!
 //! Every secret is a [`Secret`], which prints as `<redacted>` in Debug and Display.
 
+pub mod imds;
+pub mod profile;
+pub mod sts;
+
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,6 +143,12 @@ pub trait CredentialFetch: Send {
     /// What to do next, given the answer (any status) to the last [`FetchStep::Send`]; `None`
     /// on the first call. A failure to send ends the fetch: the driver does not call again.
     fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep>;
+
+    /// Sending the last request failed with `err` (refused, timed out): the error that ends
+    /// the fetch. By default `err` itself.
+    fn failed(&mut self, err: Error, _now: DateTime<Utc>) -> Error {
+        err
+    }
 }
 
 /// What a [`CredentialFetch`] asks of the driver.
@@ -506,6 +517,76 @@ pub(crate) fn parse_aws_json(body: &[u8], what: &str) -> Result<Expiring> {
     let mut c = AwsCredentials::new(id, secret);
     c.session_token = token.map(Secret::from);
     Ok(Expiring { credentials: Credentials::Aws(c), expires })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The end of a chain
+
+/// The last source of a credential chain (EC2 instance metadata), tried because nothing before
+/// it was configured. Until it has once answered, its failure is the chain's: "no credentials
+/// found", naming every source tried, and not retryable (a retry would ask it all again).
+pub struct LastResort {
+    source: Box<dyn CredentialProvider>,
+    /// The sources tried before it, each with why it did not apply ("environment: AWS_ACCESS_KEY_ID not set").
+    tried: Vec<String>,
+    /// What asks for anonymous access instead, for the message (`anon`, `--anon`).
+    anon_hint: String,
+    found: AtomicBool,
+}
+
+impl LastResort {
+    pub fn new(source: Box<dyn CredentialProvider>, tried: Vec<String>, anon_hint: impl Into<String>) -> Self {
+        LastResort { source, tried, anon_hint: anon_hint.into(), found: AtomicBool::new(false) }
+    }
+
+    /// The error when nothing was found: `last` is what the last source said.
+    pub fn not_found(tried: &[String], last: Option<&Error>, anon_hint: &str) -> Error {
+        let mut m = format!("no credentials found; tried: {}", tried.join("; "));
+        if let Some(e) = last {
+            m.push_str(&format!("; then {e}"));
+        }
+        m.push_str(&format!(". For unsigned requests ask for anonymous access ({anon_hint})"));
+        Error::new(ErrorKind::PermissionDenied, m)
+    }
+}
+
+impl fmt::Debug for LastResort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl CredentialProvider for LastResort {
+    fn fetch(&self, now: DateTime<Utc>) -> Result<Box<dyn CredentialFetch + '_>> {
+        let inner = self.source.fetch(now).map_err(|e| self.failed(e))?;
+        Ok(Box::new(LastFetch { p: self, inner }))
+    }
+}
+
+impl LastResort {
+    fn failed(&self, e: Error) -> Error {
+        if self.found.load(Ordering::Relaxed) { e } else { Self::not_found(&self.tried, Some(&e), &self.anon_hint) }
+    }
+}
+
+struct LastFetch<'a> {
+    p: &'a LastResort,
+    inner: Box<dyn CredentialFetch + 'a>,
+}
+
+impl CredentialFetch for LastFetch<'_> {
+    fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep> {
+        let step = self.inner.next(answer, now).map_err(|e| self.p.failed(e))?;
+        if matches!(step, FetchStep::Done(_)) {
+            self.p.found.store(true, Ordering::Relaxed);
+        }
+        Ok(step)
+    }
+
+    fn failed(&mut self, err: Error, now: DateTime<Utc>) -> Error {
+        let e = self.inner.failed(err, now);
+        self.p.failed(e)
+    }
 }
 
 /// Run a fetch to its end with `answer` playing the network: for tests, and callers with a

@@ -161,15 +161,16 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
             };
             let what = request.redacted_url();
             let send = std::pin::pin!(self.inner.transport.send(request));
-            answer = Some(match timeout {
-                None => send.await?,
+            let sent = match timeout {
+                None => send.await,
                 Some(t) => match futures::future::select(send, std::pin::pin!(self.inner.transport.sleep(t))).await {
-                    futures::future::Either::Left((resp, _)) => resp?,
+                    futures::future::Either::Left((resp, _)) => resp,
                     futures::future::Either::Right(_) => {
-                        return Err(Error::new(ErrorKind::Timeout, format!("no answer from {what} within {t:?}")).retryable(true));
+                        Err(Error::new(ErrorKind::Timeout, format!("no answer from {what} within {t:?}")).retryable(true))
                     }
                 },
-            });
+            };
+            answer = Some(sent.map_err(|e| fetch.failed(e, self.now()))?);
         }
     }
 
