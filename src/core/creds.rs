@@ -494,7 +494,7 @@ pub const METADATA_TIMEOUT: Duration = Duration::from_secs(1);
 /// `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`: the JSON of container
 /// credentials, EC2 instance metadata and `credential_process` (which names the token
 /// `SessionToken` and may omit it and the expiry: `lenient`). Messages name fields, never values.
-pub(crate) fn parse_aws_json(body: &[u8], what: &str) -> Result<Expiring> {
+pub fn parse_aws_json(body: &[u8], what: &str) -> Result<Expiring> {
     let json: Value = serde_json::from_slice(body)
         .map_err(|e| Error::invalid_response(format!("{what} are not JSON (line {}, column {})", e.line(), e.column())))?;
     let obj = json.as_object().ok_or_else(|| Error::invalid_response(format!("{what} are not a JSON object")))?;

@@ -174,6 +174,12 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         }
     }
 
+    /// The credentials the next request will be signed with (fetched if need be): to show
+    /// where they came from (`access_key_id` prints, secrets do not).
+    pub async fn current_credentials(&self) -> Result<Arc<Credentials>> {
+        self.credentials().await
+    }
+
     /// After `err`: whether it says the credentials expired and fresh ones may help (only once
     /// per call, and only where they can be refreshed). Then the cache forgets them.
     fn refresh_after(&self, err: &Error, refreshed: &mut bool) -> bool {
