@@ -109,13 +109,11 @@ async fn mistakes_are_errors_and_nothing_found_names_every_source() {
         "mistakes",
         &[(
             "credentials",
-            format!(
-                "[half]\naws_access_key_id = AKIDHALF\n[loop]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop2\n[loop2]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop\n"
-            ),
+            "[half]\naws_access_key_id = AKIDHALF\n[loop]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop2\n[loop2]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop\n".to_string(),
         )],
     );
     let none = StoreOptions::default();
-    let open_err = |env: Env| open_url_in("s3://bkt/k", &none, &env).err().expect("must fail");
+    let open_err = |env: Env| open_url_in("s3://bkt/k", &none, &env).expect_err("must fail");
     let e = open_err(env_in(&dir, &[("AWS_ACCESS_KEY_ID", "AKIDENV")]));
     assert!(e.message.contains("AWS_SECRET_ACCESS_KEY is not"), "{e}");
     let e = open_err(env_in(&dir, &[("AWS_PROFILE", "nope")]));
@@ -221,8 +219,7 @@ async fn credential_process_keys_sign_requests_s3s_checks() {
         server("PAILFS_S3S_ENDPOINT")
     );
     std::fs::write(dir.join("config"), config).unwrap();
-    let mut opts = StoreOptions::default();
-    opts.quirks = vec!["s3s-fs".into()];
+    let opts = StoreOptions { quirks: vec!["s3s-fs".into()], ..StoreOptions::default() };
     let s = s3("s3://bkt/k", &opts, &env_in(&dir, &[]));
     let bucket = format!("pailfs-process-{}", std::process::id());
     s.create_bucket(&bucket).await.unwrap();
@@ -301,8 +298,7 @@ async fn instance_metadata_credentials_are_used_and_refreshed() {
         &dir,
         &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url.as_str()), ("AWS_ENDPOINT_URL", &server("PAILFS_S3S_ENDPOINT"))],
     );
-    let mut opts = StoreOptions::default();
-    opts.quirks = vec!["s3s-fs".into()];
+    let opts = StoreOptions { quirks: vec!["s3s-fs".into()], ..StoreOptions::default() };
     let s = s3("s3://bkt/k", &opts, &env);
     let bucket = format!("pailfs-imds-{}", std::process::id());
     s.create_bucket(&bucket).await.unwrap();
