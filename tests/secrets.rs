@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use pailfs::core::auth::{Authorizer, AwsContainerCredentials, CredentialCache, CredentialStep, Credentials, Scheme, Secret};
-use pailfs::core::creds::AwsCredentials;
+use pailfs::core::creds::{AwsCredentials, drive};
 use pailfs::core::http::{Headers, Method, Request, Response};
 use pailfs::core::retry::RetryPolicy;
 use pailfs::core::s3::S3Config;
@@ -151,15 +151,20 @@ fn the_authorization_seam_redacts() {
     // The refreshing cache: its provider's token, the fetched keys, refusals that echo them.
     let provider = AwsContainerCredentials::full("http://127.0.0.1:9/creds", Some(Secret::new(TOKEN))).unwrap();
     let cache = CredentialCache::refreshing(Box::new(provider), pailfs::core::auth::DEFAULT_EARLY);
-    let CredentialStep::Fetch(fetch) = cache.step(now).unwrap() else { panic!("an empty cache fetches") };
-    assert_clean("credential fetch", &format!("{fetch:?} {cache:?}"), &[]);
+    let CredentialStep::Fetch(mut fetch) = cache.step(now).unwrap() else { panic!("an empty cache fetches") };
+    let first = fetch.next(None, now).unwrap();
+    assert_clean("credential fetch", &format!("{first:?} {cache:?}"), &[]);
     let echo = format!("{{\"AccessKeyId\":\"AKIDVISIBLE\",\"SecretAccessKey\":\"{SECRET}\",\"Token\":\"{TOKEN}\"}}");
+    let feed = |resp: Response| {
+        let CredentialStep::Fetch(f) = cache.step(now).unwrap() else { panic!("still nothing to sign with") };
+        cache.finish(drive(f, |_| resp.clone(), now), now)
+    };
     for resp in [Response::new(403, Headers::new(), echo.clone()), Response::new(200, Headers::new(), echo.clone())] {
-        let e = cache.feed(&resp, now).unwrap_err();
+        let e = feed(resp).unwrap_err();
         assert_clean("credential refusal", &format!("{e} {e:?}"), &[]);
     }
     let good = format!("{}, \"Expiration\":\"2024-01-01T06:00:00Z\"}}", echo.trim_end_matches('}'));
-    let fed = cache.feed(&Response::new(200, Headers::new(), good), now).unwrap();
+    let fed = feed(Response::new(200, Headers::new(), good)).unwrap();
     assert_clean("fetched credentials", &format!("{fed:?} {cache:?}"), &[]);
 }
 
@@ -203,4 +208,52 @@ async fn errors_from_every_path_are_clean() {
     let e = s.get("bkt", "k", None).await.unwrap_err();
     assert_eq!(e.kind, pailfs::ErrorKind::Timeout, "{e:?}");
     assert_clean("timeout", &format!("{e} {e:?}"), &[]);
+}
+
+/// The native AWS chain: secrets from the environment, profile files and a credential_process
+/// stay out of Debug and every error it returns (a malformed line names its number only).
+#[tokio::test]
+async fn the_aws_chain_keeps_its_secrets() {
+    use pailfs::core::options::StoreOptions;
+    use pailfs::fs::aws_chain::{Env, aws_settings};
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("secrets-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = |config: String| {
+        std::fs::write(dir.join("config"), config).unwrap();
+        Env::from_pairs([
+            ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", dir.join("none").display().to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_SESSION_TOKEN", TOKEN.into()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET.into()),
+        ])
+    };
+    let opts = StoreOptions::default();
+    // Half-set environment keys; a profile line that is only a secret; a process that fails.
+    let cases = [
+        format!("[default]\naws_access_key_id = A\naws_secret_access_key = {SECRET}\n"),
+        format!("[default]\n{SECRET}\n"),
+        format!("[profile p]\ncredential_process = sh -c 'echo {SECRET}; exit 1'\n"),
+    ];
+    for (i, config) in cases.iter().enumerate() {
+        let env = files(config.clone());
+        assert_clean("environment", &format!("{env:?}"), &[]);
+        match aws_settings(&opts, &env) {
+            Ok(s) => assert_clean("settings", &format!("{s:?}"), &[]),
+            Err(e) => assert_clean("chain error", &format!("{e} {e:?}"), &[]),
+        }
+        if i == 2 {
+            let p = StoreOptions { profile: Some("p".into()), ..StoreOptions::default() };
+            let s = aws_settings(&p, &env).unwrap();
+            let store = S3Store::with_credentials(
+                S3Config::custom("http://127.0.0.1:9", "us-east-1").unwrap(),
+                s.credentials.unwrap(),
+                ReqwestTransport::default(),
+                Arc::new(SystemClock),
+            );
+            let e = store.list_buckets().await.unwrap_err();
+            assert!(e.message.contains("credential_process"), "{e}");
+            assert_clean("credential_process failure", &format!("{e} {e:?} {store:?}"), &[]);
+        }
+    }
 }

@@ -5,10 +5,21 @@
 //! ```text
 //! let creds = match cache.step(clock.now())? {
 //!     CredentialStep::Ready(c) => c,
-//!     CredentialStep::Fetch(fetch) => match transport.send(fetch).await {
-//!         Ok(resp) => cache.feed(&resp, clock.now()).or_else(|e| cache.fetch_failed(e, clock.now()))?,
-//!         Err(e) => cache.fetch_failed(e, clock.now())?,
-//!     },
+//!     CredentialStep::Fetch(mut fetch) => {
+//!         // A fetch may take several requests (IMDSv2: token, role, credentials).
+//!         let mut answer = None;
+//!         let outcome = loop {
+//!             match fetch.next(answer.take(), clock.now()) {
+//!                 Ok(FetchStep::Send { request, timeout }) => match send(request, timeout).await {
+//!                     Ok(resp) => answer = Some(resp),
+//!                     Err(e) => break Err(e),
+//!                 },
+//!                 Ok(FetchStep::Done(e)) => break Ok(e),
+//!                 Err(e) => break Err(e),
+//!             }
+//!         };
+//!         cache.finish(outcome, clock.now())?
+//!     }
 //! };
 //! authorizer.authorize(&mut req, &creds, clock.now())?;
 //! // ExpiredToken, or a 401 invalid_token, and cache.is_refreshing(): cache.invalidate(), retry.
@@ -25,8 +36,8 @@ use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use percent_encoding::percent_decode_str;
 
 pub use crate::core::creds::{
-    AwsContainerCredentials, AwsCredentials, CredentialCache, CredentialProvider, CredentialStep, Credentials, DEFAULT_EARLY,
-    Expiring, Secret,
+    AwsContainerCredentials, AwsCredentials, CredentialCache, CredentialFetch, CredentialProvider, CredentialStep, Credentials,
+    DEFAULT_EARLY, Expiring, FetchStep, Secret,
 };
 use crate::core::error::{Error, Result};
 use crate::core::http::{Method, Request, is_sensitive_header, is_sensitive_query};

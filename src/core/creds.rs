@@ -7,7 +7,12 @@
 //!
 //! Every secret is a [`Secret`], which prints as `<redacted>` in Debug and Display.
 
+pub mod imds;
+pub mod profile;
+pub mod sts;
+
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -123,13 +128,79 @@ pub struct Expiring {
     pub expires: Option<DateTime<Utc>>,
 }
 
-/// Where refreshable credentials come from. Fetching them is itself a [`Request`] the core
-/// builds and a [`Response`] it parses, so it runs on every transport and is tested without a
-/// network. Debug must not print secrets: errors name the provider by it.
+/// Where refreshable credentials come from. Fetching them is one or more [`Request`]s the core
+/// builds and [`Response`]s it parses (IMDSv2 takes three: a token, the role name, the
+/// credentials; STS AssumeRole may first refresh the credentials it is signed with), so it runs
+/// on every transport and is tested without a network. Debug must not print secrets: errors
+/// name the provider by it.
 pub trait CredentialProvider: Send + Sync + fmt::Debug {
-    fn request(&self, now: DateTime<Utc>) -> Result<Request>;
-    /// Read a successful (2xx) answer; [`CredentialCache::feed`] turns other statuses into errors.
-    fn parse(&self, resp: &Response, now: DateTime<Utc>) -> Result<Expiring>;
+    /// Begin one fetch: a small state machine the driver runs to its end ([`CredentialFetch`]).
+    fn fetch(&self, now: DateTime<Utc>) -> Result<Box<dyn CredentialFetch + '_>>;
+}
+
+/// One fetch of credentials in progress.
+pub trait CredentialFetch: Send {
+    /// What to do next, given the answer (any status) to the last [`FetchStep::Send`]; `None`
+    /// on the first call. A failure to send ends the fetch: the driver does not call again.
+    fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep>;
+
+    /// Sending the last request failed with `err` (refused, timed out): the error that ends
+    /// the fetch. By default `err` itself.
+    fn failed(&mut self, err: Error, _now: DateTime<Utc>) -> Error {
+        err
+    }
+}
+
+/// What a [`CredentialFetch`] asks of the driver.
+#[derive(Debug)]
+pub enum FetchStep {
+    /// Send this and hand its answer to `next`. With a `timeout`, give up after that long:
+    /// an instance metadata service that is not there may never answer.
+    Send { request: Request, timeout: Option<Duration> },
+    /// The fetch is over.
+    Done(Expiring),
+}
+
+/// A fetch of one request and its parser (most sources).
+pub fn single_request<'a>(
+    request: Request,
+    timeout: Option<Duration>,
+    parse: impl FnOnce(&Response, DateTime<Utc>) -> Result<Expiring> + Send + 'a,
+) -> Box<dyn CredentialFetch + 'a> {
+    struct Single<F> {
+        request: Option<(Request, Option<Duration>)>,
+        parse: Option<F>,
+    }
+    impl<F: FnOnce(&Response, DateTime<Utc>) -> Result<Expiring> + Send> CredentialFetch for Single<F> {
+        fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep> {
+            if let Some((request, timeout)) = self.request.take() {
+                return Ok(FetchStep::Send { request, timeout });
+            }
+            let (Some(resp), Some(parse)) = (answer, self.parse.take()) else {
+                return Err(Error::invalid_input("credential fetch driven past its end"));
+            };
+            expect_success(&resp)?;
+            parse(&resp, now).map(FetchStep::Done)
+        }
+    }
+    Box::new(Single { request: Some((request, timeout)), parse: Some(parse) })
+}
+
+/// A fetch that needs no request (credentials at hand, a process already run).
+pub fn ready<'a>(e: Expiring) -> Box<dyn CredentialFetch + 'a> {
+    struct Ready(Option<Expiring>);
+    impl CredentialFetch for Ready {
+        fn next(&mut self, _: Option<Response>, _: DateTime<Utc>) -> Result<FetchStep> {
+            self.0.take().map(FetchStep::Done).ok_or_else(|| Error::invalid_input("credential fetch driven past its end"))
+        }
+    }
+    Box::new(Ready(Some(e)))
+}
+
+/// A non-2xx answer of a credential source as a typed error (`PermissionDenied` for 401/403,
+/// retryable for throttling and 5xx). The body is not quoted: it may hold a secret.
+pub fn expect_success(resp: &Response) -> Result<()> {
+    if resp.is_success() { Ok(()) } else { Err(status_error(resp.status)) }
 }
 
 /// How long before expiry credentials are refreshed, unless told otherwise.
@@ -141,13 +212,21 @@ const REFRESH_LEASE: TimeDelta = TimeDelta::seconds(30);
 const RETRY_AFTER_FAILURE: TimeDelta = TimeDelta::seconds(10);
 
 /// What the driver does before an attempt.
-#[derive(Debug)]
-pub enum CredentialStep {
+pub enum CredentialStep<'a> {
     /// Sign with these.
     Ready(Arc<Credentials>),
-    /// Send this request first and [`CredentialCache::feed`] its answer (or report its failure
-    /// with [`CredentialCache::fetch_failed`]); either gives the credentials to sign with.
-    Fetch(Request),
+    /// Run this fetch first and hand its outcome to [`CredentialCache::finish`], which gives
+    /// the credentials to sign with.
+    Fetch(Box<dyn CredentialFetch + 'a>),
+}
+
+impl fmt::Debug for CredentialStep<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialStep::Ready(c) => f.debug_tuple("Ready").field(&c.kind()).finish(),
+            CredentialStep::Fetch(_) => f.write_str("Fetch"),
+        }
+    }
 }
 
 /// The credentials cache the driver asks before every attempt, driven by the clock it is given.
@@ -204,7 +283,7 @@ impl CredentialCache {
     }
 
     /// What to do before the next attempt: see the type's documentation.
-    pub fn step(&self, now: DateTime<Utc>) -> Result<CredentialStep> {
+    pub fn step(&self, now: DateTime<Utc>) -> Result<CredentialStep<'_>> {
         let p = match &self.source {
             Source::Fixed(c) => return Ok(CredentialStep::Ready(c.clone())),
             Source::Provider(p) => p,
@@ -222,27 +301,22 @@ impl CredentialCache {
         }
         st.refreshing_since = Some(now);
         drop(st);
-        p.request(now).map(CredentialStep::Fetch).inspect_err(|_| self.state().refreshing_since = None)
+        p.fetch(now).map(CredentialStep::Fetch).inspect_err(|_| self.state().refreshing_since = None)
     }
 
-    /// Read the answer to a `Fetch` and keep the credentials it holds. A non-2xx answer is an
-    /// error naming the provider (`PermissionDenied` for 401/403); so is an unreadable body or
-    /// a credential that expired before it arrived. After an error, [`fetch_failed`]
-    /// (Self::fetch_failed) says whether the previous credential can still be used.
-    pub fn feed(&self, resp: &Response, now: DateTime<Utc>) -> Result<Arc<Credentials>> {
+    /// The outcome of a `Fetch` (its `Done`, or the error that ended it, on the wire or in a
+    /// parser): keep and return the new credentials, or, after an error (which then names the
+    /// provider), the previous credential while it is still valid.
+    pub fn finish(&self, outcome: Result<Expiring>, now: DateTime<Utc>) -> Result<Arc<Credentials>> {
         let Source::Provider(p) = &self.source else {
             return Err(Error::invalid_input("fixed credentials are never fetched"));
         };
-        let parsed = if resp.is_success() {
-            p.parse(resp, now).and_then(|e| match e.expires {
-                Some(t) if t <= now => Err(Error::invalid_response(format!(
-                    "the credentials expired at {t}, before they arrived (is the clock right?)"
-                ))),
-                _ => Ok(e),
-            })
-        } else {
-            Err(status_error(resp.status))
-        };
+        let parsed = outcome.and_then(|e| match e.expires {
+            Some(t) if t <= now => {
+                Err(Error::invalid_response(format!("the credentials expired at {t}, before they arrived (is the clock right?)")))
+            }
+            _ => Ok(e),
+        });
         let mut st = self.state();
         st.refreshing_since = None;
         match parsed {
@@ -254,18 +328,10 @@ impl CredentialCache {
             }
             Err(e) => {
                 st.last_failure = Some(now);
-                Err(e.context(format_args!("credential provider {p:?}")))
+                let e = e.context(format_args!("credential provider {p:?}"));
+                st.valid(now).cloned().ok_or(e)
             }
         }
-    }
-
-    /// The fetch a `Fetch` asked for failed (on the wire, or [`feed`](Self::feed) refused its
-    /// answer): the previous credential if it is still valid, else `err`.
-    pub fn fetch_failed(&self, err: Error, now: DateTime<Utc>) -> Result<Arc<Credentials>> {
-        let mut st = self.state();
-        st.refreshing_since = None;
-        st.last_failure = Some(now);
-        st.valid(now).cloned().ok_or(err)
     }
 
     /// The service refused the credential as expired (`ExpiredToken`, a 401 `invalid_token`):
@@ -404,37 +470,138 @@ impl fmt::Debug for AwsContainerCredentials {
     }
 }
 
-impl CredentialProvider for AwsContainerCredentials {
-    fn request(&self, _now: DateTime<Utc>) -> Result<Request> {
+impl AwsContainerCredentials {
+    pub fn request(&self) -> Request {
         let mut r = Request::new(Method::Get, &self.scheme, &self.host, self.path.clone()).header("Accept", "application/json");
         r.query = self.query.clone();
         if let Some(t) = &self.auth_token {
             r.headers.set("Authorization", t.expose());
         }
-        Ok(r)
+        r
+    }
+}
+
+impl CredentialProvider for AwsContainerCredentials {
+    fn fetch(&self, _now: DateTime<Utc>) -> Result<Box<dyn CredentialFetch + '_>> {
+        Ok(single_request(self.request(), Some(METADATA_TIMEOUT), |resp, _| parse_aws_json(&resp.body, "container credentials")))
+    }
+}
+
+/// How long a metadata service on the machine (container, EC2, GCE, Azure IMDS) may take to
+/// answer one request: one that is not there must not hold a job up for long.
+pub const METADATA_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`: the JSON of container
+/// credentials, EC2 instance metadata and `credential_process` (which names the token
+/// `SessionToken` and may omit it and the expiry: `lenient`). Messages name fields, never values.
+pub fn parse_aws_json(body: &[u8], what: &str) -> Result<Expiring> {
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::invalid_response(format!("{what} are not JSON (line {}, column {})", e.line(), e.column())))?;
+    let obj = json.as_object().ok_or_else(|| Error::invalid_response(format!("{what} are not a JSON object")))?;
+    let lenient = what == "credential_process output";
+    let get = |name: &str| obj.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let field = |name: &str| {
+        get(name).ok_or_else(|| Error::invalid_response(format!("{what}: {name} is missing, empty or not a string")))
+    };
+    let (id, secret) = (field("AccessKeyId")?, field("SecretAccessKey")?);
+    let token = if lenient { get("SessionToken") } else { Some(field("Token")?) };
+    let expiration = if lenient { get("Expiration") } else { Some(field("Expiration")?) };
+    let expires = expiration
+        .map(|x| {
+            DateTime::parse_from_rfc3339(x).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+                let shown = if x.len() <= 40 { format!(" {x:?}") } else { String::new() };
+                Error::invalid_response(format!("{what}: Expiration{shown} is not an RFC 3339 timestamp"))
+            })
+        })
+        .transpose()?;
+    let mut c = AwsCredentials::new(id, secret);
+    c.session_token = token.map(Secret::from);
+    Ok(Expiring { credentials: Credentials::Aws(c), expires })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The end of a chain
+
+/// The last source of a credential chain (EC2 instance metadata), tried because nothing before
+/// it was configured. Until it has once answered, its failure is the chain's: "no credentials
+/// found", naming every source tried, and not retryable (a retry would ask it all again).
+pub struct LastResort {
+    source: Box<dyn CredentialProvider>,
+    /// The sources tried before it, each with why it did not apply ("environment: AWS_ACCESS_KEY_ID not set").
+    tried: Vec<String>,
+    /// What asks for anonymous access instead, for the message (`anon`, `--anon`).
+    anon_hint: String,
+    found: AtomicBool,
+}
+
+impl LastResort {
+    pub fn new(source: Box<dyn CredentialProvider>, tried: Vec<String>, anon_hint: impl Into<String>) -> Self {
+        LastResort { source, tried, anon_hint: anon_hint.into(), found: AtomicBool::new(false) }
     }
 
-    fn parse(&self, resp: &Response, _now: DateTime<Utc>) -> Result<Expiring> {
-        // Messages name fields, never values: the body holds the secret.
-        let json: Value = serde_json::from_slice(&resp.body).map_err(|e| {
-            Error::invalid_response(format!("container credentials are not JSON (line {}, column {})", e.line(), e.column()))
-        })?;
-        let obj = json.as_object().ok_or_else(|| Error::invalid_response("container credentials are not a JSON object"))?;
-        let field = |name: &str| {
-            obj.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| {
-                Error::invalid_response(format!("container credentials: {name} is missing, empty or not a string"))
-            })
-        };
-        let (id, secret, token, expiration) =
-            (field("AccessKeyId")?, field("SecretAccessKey")?, field("Token")?, field("Expiration")?);
-        let expires = DateTime::parse_from_rfc3339(expiration).map_err(|_| {
-            let shown = if expiration.len() <= 40 { format!(" {expiration:?}") } else { String::new() };
-            Error::invalid_response(format!("container credentials: Expiration{shown} is not an RFC 3339 timestamp"))
-        })?;
-        Ok(Expiring {
-            credentials: Credentials::Aws(AwsCredentials::new(id, secret).with_session_token(token)),
-            expires: Some(expires.with_timezone(&Utc)),
-        })
+    /// The error when nothing was found: `last` is what the last source said.
+    pub fn not_found(tried: &[String], last: Option<&Error>, anon_hint: &str) -> Error {
+        let mut m = format!("no credentials found; tried: {}", tried.join("; "));
+        if let Some(e) = last {
+            m.push_str(&format!("; then {e}"));
+        }
+        m.push_str(&format!(". For unsigned requests ask for anonymous access ({anon_hint})"));
+        Error::new(ErrorKind::PermissionDenied, m)
+    }
+}
+
+impl fmt::Debug for LastResort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl CredentialProvider for LastResort {
+    fn fetch(&self, now: DateTime<Utc>) -> Result<Box<dyn CredentialFetch + '_>> {
+        let inner = self.source.fetch(now).map_err(|e| self.failed(e))?;
+        Ok(Box::new(LastFetch { p: self, inner }))
+    }
+}
+
+impl LastResort {
+    fn failed(&self, e: Error) -> Error {
+        if self.found.load(Ordering::Relaxed) { e } else { Self::not_found(&self.tried, Some(&e), &self.anon_hint) }
+    }
+}
+
+struct LastFetch<'a> {
+    p: &'a LastResort,
+    inner: Box<dyn CredentialFetch + 'a>,
+}
+
+impl CredentialFetch for LastFetch<'_> {
+    fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep> {
+        let step = self.inner.next(answer, now).map_err(|e| self.p.failed(e))?;
+        if matches!(step, FetchStep::Done(_)) {
+            self.p.found.store(true, Ordering::Relaxed);
+        }
+        Ok(step)
+    }
+
+    fn failed(&mut self, err: Error, now: DateTime<Utc>) -> Error {
+        let e = self.inner.failed(err, now);
+        self.p.failed(e)
+    }
+}
+
+/// Run a fetch to its end with `answer` playing the network: for tests, and callers with a
+/// blocking way to send. (The store's driver, `fs::http`, does the same asynchronously.)
+pub fn drive(
+    mut f: Box<dyn CredentialFetch + '_>,
+    mut answer: impl FnMut(&Request) -> Response,
+    now: DateTime<Utc>,
+) -> Result<Expiring> {
+    let mut last = None;
+    loop {
+        match f.next(last.take(), now)? {
+            FetchStep::Done(e) => return Ok(e),
+            FetchStep::Send { request, .. } => last = Some(answer(&request)),
+        }
     }
 }
 
@@ -473,12 +640,18 @@ mod tests {
         matches!(step, CredentialStep::Fetch(_))
     }
 
+    /// Step (it must say fetch) and answer the fetch's request with `resp`.
+    fn feed(c: &CredentialCache, resp: Response, now: DateTime<Utc>) -> Result<Arc<Credentials>> {
+        let CredentialStep::Fetch(f) = c.step(now).unwrap() else { panic!("no fetch") };
+        let outcome = drive(f, |_| resp.clone(), now);
+        c.finish(outcome, now)
+    }
+
     /// A cache holding credentials that expire at noon.
     fn primed() -> (CredentialCache, DateTime<Utc>) {
         let c = cache();
         let now = t("2024-01-01T11:00:00Z");
-        assert!(is_fetch(c.step(now).unwrap()), "empty: fetch");
-        c.feed(&ok(body("2024-01-01T12:00:00Z")), now).unwrap();
+        feed(&c, ok(body("2024-01-01T12:00:00Z")), now).unwrap();
         (c, now)
     }
 
@@ -498,7 +671,7 @@ mod tests {
         assert!(!format!("{a:?}").contains("c2VjcmV0"));
         assert_eq!(format!("{}", Secret::new("x")), "<redacted>");
         let (cache, _) = primed();
-        assert_clean(&format!("{cache:?} {:?} {:?}", provider(), provider().request(t("2024-01-01T00:00:00Z")).unwrap()));
+        assert_clean(&format!("{cache:?} {:?} {:?}", provider(), provider().request()));
     }
 
     #[test]
@@ -508,7 +681,10 @@ mod tests {
         assert!(matches!(c.step(t("2100-01-01T00:00:00Z")).unwrap(), CredentialStep::Ready(a) if *a == Credentials::Anonymous));
         c.invalidate();
         assert!(matches!(c.step(t("2100-01-01T00:00:00Z")).unwrap(), CredentialStep::Ready(_)));
-        assert_eq!(c.feed(&ok("{}"), t("2100-01-01T00:00:00Z")).unwrap_err().kind, ErrorKind::InvalidInput);
+        assert_eq!(
+            c.finish(Err(Error::new(ErrorKind::Io, "x")), t("2100-01-01T00:00:00Z")).unwrap_err().kind,
+            ErrorKind::InvalidInput
+        );
     }
 
     #[test]
@@ -522,7 +698,7 @@ mod tests {
                     assert_eq!(a.access_key_id, "ASIAEXAMPLE");
                     assert_eq!(a.session_token.as_ref().unwrap().expose(), TOKEN);
                 }
-                CredentialStep::Fetch(r) => panic!("fetch while fresh: {r:?}"),
+                CredentialStep::Fetch(_) => panic!("fetch while fresh"),
             }
         }
     }
@@ -531,9 +707,9 @@ mod tests {
     fn within_the_window_one_caller_refreshes_the_others_keep_going() {
         let (c, _) = primed();
         let now = t("2024-01-01T11:56:00Z");
-        assert!(is_fetch(c.step(now).unwrap()), "inside the 5-minute window");
+        let CredentialStep::Fetch(f) = c.step(now).unwrap() else { panic!("inside the 5-minute window: fetch") };
         assert!(!is_fetch(c.step(now).unwrap()), "a refresh is under way: the old credential serves");
-        c.feed(&ok(body("2024-01-01T13:00:00Z")), now).unwrap();
+        c.finish(drive(f, |_| ok(body("2024-01-01T13:00:00Z")), now), now).unwrap();
         assert!(!is_fetch(c.step(t("2024-01-01T12:30:00Z")).unwrap()), "refreshed");
     }
 
@@ -554,27 +730,27 @@ mod tests {
         let (c, now) = primed();
         c.invalidate();
         assert!(is_fetch(c.step(now).unwrap()));
-        assert!(c.fetch_failed(Error::new(ErrorKind::Io, "refused"), now).is_err(), "an invalidated credential is not reused");
+        assert!(c.finish(Err(Error::new(ErrorKind::Io, "refused")), now).is_err(), "an invalidated credential is not reused");
     }
 
     #[test]
     fn a_failed_refresh_keeps_a_valid_credential() {
         let (c, _) = primed();
         let now = t("2024-01-01T11:58:00Z");
-        assert!(is_fetch(c.step(now).unwrap()));
-        let e = c.feed(&Response::new(503, Headers::new(), "busy"), now).unwrap_err();
+        let CredentialStep::Fetch(f) = c.step(now).unwrap() else { panic!("no fetch") };
+        let e = drive(f, |_| Response::new(503, Headers::new(), "busy"), now).unwrap_err();
         assert!(e.retryable && e.kind == ErrorKind::Service, "{e}");
-        let kept = c.fetch_failed(e, now).unwrap();
+        let kept = c.finish(Err(e), now).unwrap();
         assert!(matches!(&*kept, Credentials::Aws(a) if a.access_key_id == "ASIAEXAMPLE"));
         // Backing off: the next few seconds use the old credential without asking again.
         assert!(!is_fetch(c.step(t("2024-01-01T11:58:05Z")).unwrap()));
         assert!(is_fetch(c.step(t("2024-01-01T11:58:10Z")).unwrap()));
         // A transport failure goes the same way.
-        assert!(c.fetch_failed(Error::new(ErrorKind::Timeout, "timed out"), t("2024-01-01T11:58:11Z")).is_ok());
+        assert!(c.finish(Err(Error::new(ErrorKind::Timeout, "timed out")), t("2024-01-01T11:58:11Z")).is_ok());
         // Once it has expired, the failure is the answer.
         let late = t("2024-01-01T12:00:01Z");
         assert!(is_fetch(c.step(late).unwrap()));
-        assert_eq!(c.fetch_failed(Error::new(ErrorKind::Timeout, "timed out"), late).unwrap_err().kind, ErrorKind::Timeout);
+        assert_eq!(c.finish(Err(Error::new(ErrorKind::Timeout, "timed out")), late).unwrap_err().kind, ErrorKind::Timeout);
     }
 
     #[test]
@@ -583,12 +759,12 @@ mod tests {
         let now = t("2024-01-01T11:00:00Z");
         for (status, kind) in [(401, ErrorKind::PermissionDenied), (403, ErrorKind::PermissionDenied), (404, ErrorKind::Service)]
         {
-            let e = c.feed(&Response::new(status, Headers::new(), format!("{SECRET} {TOKEN}")), now).unwrap_err();
+            let e = feed(&c, Response::new(status, Headers::new(), format!("{SECRET} {TOKEN}")), now).unwrap_err();
             assert_eq!((e.kind, e.status), (kind, Some(status)));
             assert!(e.message.contains("169.254.170.23"), "{e}");
             assert_clean(&format!("{e} {e:?}"));
         }
-        let e = c.feed(&ok(body("2024-01-01T10:00:00Z")), now).unwrap_err();
+        let e = feed(&c, ok(body("2024-01-01T10:00:00Z")), now).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidResponse);
         assert!(e.message.contains("before they arrived"), "{e}");
         assert_clean(&format!("{e}"));
@@ -598,7 +774,7 @@ mod tests {
     fn container_answers_are_parsed_strictly() {
         let p = provider();
         let now = t("2024-01-01T11:00:00Z");
-        let e = p.parse(&ok(body("2024-01-01T12:00:00+01:00")), now).unwrap();
+        let e = drive(p.fetch(now).unwrap(), |_| ok(body("2024-01-01T12:00:00+01:00")), now).unwrap();
         assert_eq!(e.expires, Some(t("2024-01-01T11:00:00Z")));
         let full = body("2024-01-01T12:00:00Z");
         let cases: Vec<(String, &str)> = vec![
@@ -611,7 +787,7 @@ mod tests {
             (full.replace("2024-01-01T12:00:00Z", "tomorrow"), "\"tomorrow\" is not an RFC 3339"),
         ];
         for (text, why) in cases {
-            let e = p.parse(&ok(text.clone()), now).unwrap_err();
+            let e = drive(p.fetch(now).unwrap(), |_| ok(text.clone()), now).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidResponse, "{text}");
             assert!(e.message.contains(why), "{e} for {text}");
             assert_clean(&format!("{e} {e:?}"));
@@ -620,11 +796,11 @@ mod tests {
 
     #[test]
     fn container_requests_and_uris() {
-        let r = provider().request(t("2024-01-01T00:00:00Z")).unwrap();
+        let r = provider().request();
         assert_eq!(r.url(), "http://169.254.170.23/v1/credentials");
         assert_eq!(r.headers.get("authorization"), Some(AUTH));
         let ecs = AwsContainerCredentials::relative("/v2/credentials/abc-123?x=1", None).unwrap();
-        let r = ecs.request(t("2024-01-01T00:00:00Z")).unwrap();
+        let r = ecs.request();
         assert_eq!(r.url(), "http://169.254.170.2/v2/credentials/abc-123?x=1");
         assert!(!r.headers.contains("authorization"));
         assert!(AwsContainerCredentials::relative("v2/x", None).is_err());

@@ -136,6 +136,7 @@ pub fn is_sensitive_header(name: &str) -> bool {
         || n == "x-ms-copy-source"
         || n == "x-amz-copy-source"
         || n == "cookie"
+        || n == "x-aws-ec2-metadata-token"
         || n.contains("credential")
         || n.contains("signature")
 }

@@ -39,6 +39,9 @@ pub struct StoreOptions {
     /// S3: the session token of temporary credentials (s3fs). GCS: an OAuth2 access token, or
     /// `"anon"` (gcsfs); gcsfs's other values (`google_default`, a JSON file, ...) are refused.
     pub token: Option<Secret>,
+    /// S3: the AWS profile of the shared config/credentials files (s3fs `profile`, `aws --profile`).
+    /// Read natively by `fs::aws_chain`; the core only carries it.
+    pub profile: Option<String>,
     /// AWS region; default: the region the URL names, else `us-east-1`. Wins over `client_kwargs`.
     pub region: Option<String>,
     /// s3fs's `client_kwargs`, of which `region_name` and `endpoint_url` are taken.
@@ -202,6 +205,7 @@ const SPECS: &[Spec] = &[
     spec("secret", Kind::Text, S3),
     spec("token", Kind::Text, &[Family::S3, Family::Gcs]),
     spec("region", Kind::Text, S3),
+    spec("profile", Kind::Text, S3),
     spec("client_kwargs", Kind::Map, S3),
     spec("requester_pays", Kind::FlagOrText, &[Family::S3, Family::Gcs]),
     spec("project", Kind::Text, GCS),
@@ -338,6 +342,7 @@ impl StoreOptions {
             "secret" => self.secret = Some(text(name, v)?.into()),
             "token" => self.token = Some(text(name, v)?.into()),
             "region" => self.region = Some(text(name, v)?),
+            "profile" => self.profile = Some(text(name, v)?),
             "client_kwargs" => self.client_kwargs = Some(ClientKwargs::from_json(v)?),
             "requester_pays" => {
                 self.requester_pays = match v {
@@ -386,6 +391,7 @@ impl StoreOptions {
             ("secret", self.secret.is_some()),
             ("token", self.token.is_some()),
             ("region", self.region.is_some()),
+            ("profile", self.profile.is_some()),
             ("client_kwargs", self.client_kwargs.as_ref().is_some_and(|k| *k != ClientKwargs::default())),
             ("requester_pays", self.requester_pays != RequesterPays::No),
             ("project", self.project.is_some()),

@@ -14,7 +14,9 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::store::{Capabilities, DeleteFailure, GetResult, Store, path_like};
-use crate::core::auth::{Authorizer, CredentialCache, CredentialStep, Credentials, Presigned, Scheme};
+use crate::core::auth::{
+    Authorizer, CredentialCache, CredentialFetch, CredentialStep, Credentials, Expiring, FetchStep, Presigned, Scheme,
+};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::Method;
 use crate::core::provider::{Call, Provider};
@@ -141,14 +143,41 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
         let cache = &self.inner.credentials;
         match cache.step(self.now())? {
             CredentialStep::Ready(c) => Ok(c),
-            CredentialStep::Fetch(req) => {
+            CredentialStep::Fetch(mut fetch) => {
                 self.stats.credential_fetches.fetch_add(1, Ordering::Relaxed);
-                match self.inner.transport.send(req).await {
-                    Ok(resp) => cache.feed(&resp, self.now()).or_else(|e| cache.fetch_failed(e, self.now())),
-                    Err(e) => cache.fetch_failed(e, self.now()),
-                }
+                let outcome = self.run_fetch(&mut *fetch).await;
+                cache.finish(outcome, self.now())
             }
         }
+    }
+
+    /// Drive one credential fetch (it may take several requests) to its end.
+    async fn run_fetch(&self, fetch: &mut (dyn CredentialFetch + '_)) -> Result<Expiring> {
+        let mut answer = None;
+        loop {
+            let (request, timeout) = match fetch.next(answer.take(), self.now())? {
+                FetchStep::Done(e) => return Ok(e),
+                FetchStep::Send { request, timeout } => (request, timeout),
+            };
+            let what = request.redacted_url();
+            let send = std::pin::pin!(self.inner.transport.send(request));
+            let sent = match timeout {
+                None => send.await,
+                Some(t) => match futures::future::select(send, std::pin::pin!(self.inner.transport.sleep(t))).await {
+                    futures::future::Either::Left((resp, _)) => resp,
+                    futures::future::Either::Right(_) => {
+                        Err(Error::new(ErrorKind::Timeout, format!("no answer from {what} within {t:?}")).retryable(true))
+                    }
+                },
+            };
+            answer = Some(sent.map_err(|e| fetch.failed(e, self.now()))?);
+        }
+    }
+
+    /// The credentials the next request will be signed with (fetched if need be): to show
+    /// where they came from (`access_key_id` prints, secrets do not).
+    pub async fn current_credentials(&self) -> Result<Arc<Credentials>> {
+        self.credentials().await
     }
 
     /// After `err`: whether it says the credentials expired and fresh ones may help (only once

@@ -1,6 +1,8 @@
 //! The fsspec-style facade over any [`Store`].
 
 pub mod any;
+#[cfg(feature = "native")]
+pub mod aws_chain;
 pub mod azure;
 pub mod facade;
 pub mod file;

@@ -41,6 +41,22 @@ pub struct Platform<T> {
 /// Open `url` with `opts` over the platform's transport. The transport's timeout is the
 /// caller's to set from `opts.timeout` (it built the transport).
 pub fn open_with<T: Transport + Clone + 'static>(url: &str, opts: &StoreOptions, platform: Platform<T>) -> Result<Opened<T>> {
+    open_inner(url, opts, platform, None)
+}
+
+/// What a platform found for S3 beyond the options: credentials that may refresh, and the
+/// profile's addressing style.
+struct S3Found {
+    credentials: Option<crate::core::auth::CredentialCache>,
+    path_style: Option<bool>,
+}
+
+fn open_inner<T: Transport + Clone + 'static>(
+    url: &str,
+    opts: &StoreOptions,
+    platform: Platform<T>,
+    s3: Option<S3Found>,
+) -> Result<Opened<T>> {
     let (store, path) = match resolve(url, opts)? {
         Target::Memory { bucket, key } => (AnyStore::Memory(MemoryStore::new()), join(bucket, key)),
         #[cfg(feature = "native")]
@@ -50,8 +66,15 @@ pub fn open_with<T: Transport + Clone + 'static>(url: &str, opts: &StoreOptions,
         }
         #[cfg(not(feature = "native"))]
         Target::File { .. } => return Err(crate::core::error::Error::not_supported("file:// URLs need the native build")),
-        Target::S3 { config, credentials, bucket, key } => {
-            let mut store = S3Store::new(config, credentials, platform.transport, platform.clock);
+        Target::S3 { mut config, credentials, bucket, key } => {
+            let found = s3.unwrap_or(S3Found { credentials: None, path_style: None });
+            if let Some(p) = found.path_style {
+                config.path_style = p;
+            }
+            let mut store = match found.credentials {
+                Some(cache) => S3Store::with_credentials(config, cache, platform.transport, platform.clock),
+                None => S3Store::new(config, credentials, platform.transport, platform.clock),
+            };
             if let Some(n) = opts.max_attempts {
                 store = store.with_retry(RetryPolicy { max_attempts: n.max(1), ..RetryPolicy::default() });
             }
@@ -126,6 +149,18 @@ fn join(bucket: String, key: String) -> String {
 /// ```
 #[cfg(feature = "native")]
 pub fn open_url(url: &str, opts: &StoreOptions) -> Result<Opened<crate::transport::native::ReqwestTransport>> {
+    open_url_in(url, opts, &super::aws_chain::Env::process())
+}
+
+/// [`open_url`] with the environment given as a value (tests; a caller with its own settings):
+/// natively, S3 credentials come from the AWS chain ([`super::aws_chain`]) and Azure's from
+/// `AZURE_STORAGE_*`, unless the options say.
+#[cfg(feature = "native")]
+pub fn open_url_in(
+    url: &str,
+    opts: &StoreOptions,
+    env: &super::aws_chain::Env,
+) -> Result<Opened<crate::transport::native::ReqwestTransport>> {
     use crate::transport::native::{ReqwestTransport, SystemClock, Timeouts};
     let mut timeouts = Timeouts::default();
     if let Some(t) = opts.timeout {
@@ -136,9 +171,27 @@ pub fn open_url(url: &str, opts: &StoreOptions) -> Result<Opened<crate::transpor
     let loc = crate::core::location::Location::parse(url)?;
     let mut opts = opts.clone();
     if matches!(loc.provider, crate::core::location::Provider::Azure | crate::core::location::Provider::AzureDfs) {
-        super::azure::fill_from_environment(&mut opts, loc.account.is_some(), |k| std::env::var(k).ok());
+        super::azure::fill_from_environment(&mut opts, loc.account.is_some(), |k| env.get(k).map(str::to_string));
     }
-    open_with(url, &opts, Platform { transport, clock: Arc::new(SystemClock), random: None })
+    let mut s3 = None;
+    if loc.provider == crate::core::location::Provider::S3 {
+        let found = super::aws_chain::aws_settings(&opts, env)?;
+        let kw = opts.client_kwargs.clone().unwrap_or_default();
+        // The environment and profile fill in only what neither the options nor the URL say.
+        if opts.region.is_none() && kw.region_name.is_none() && loc.region.is_none() {
+            opts.region = found.region;
+        }
+        if opts.endpoint_url.is_none() && kw.endpoint_url.is_none() && loc.endpoint.is_none() {
+            opts.endpoint_url = found.endpoint_url;
+        }
+        let path_style = found.addressing_style.as_deref().and_then(|s| match s {
+            "path" => Some(true),
+            "virtual" => Some(false),
+            _ => None,
+        });
+        s3 = Some(S3Found { credentials: found.credentials, path_style });
+    }
+    open_inner(url, &opts, Platform { transport, clock: Arc::new(SystemClock), random: None }, s3)
 }
 
 #[cfg(all(test, feature = "native"))]
@@ -148,42 +201,45 @@ mod tests {
 
     #[test]
     fn urls_open_the_store_they_name() {
+        // No environment, no files: what the options and the URL say, nothing else.
+        let none = crate::fs::aws_chain::Env::default();
+        let anon = StoreOptions { anon: true, ..StoreOptions::default() };
         let s3 = StoreOptions::from_json_str(r#"{"key": "AKID", "secret": "s", "endpoint_url": "http://127.0.0.1:9"}"#).unwrap();
-        let o = open_url("s3://bkt/a/b.csv", &s3).unwrap();
+        let o = open_url_in("s3://bkt/a/b.csv", &s3, &none).unwrap();
         assert_eq!((o.fs.store().protocol(), o.path.as_str()), ("s3", "bkt/a/b.csv"));
         let AnyStore::S3(store) = o.fs.store() else { panic!("not S3") };
         assert_eq!(store.config().host, "127.0.0.1:9");
         // The region an AWS URL names is used.
-        let o = open_url("https://bkt.s3.eu-west-2.amazonaws.com/k", &StoreOptions::default()).unwrap();
+        let o = open_url_in("https://bkt.s3.eu-west-2.amazonaws.com/k", &anon, &none).unwrap();
         let AnyStore::S3(store) = o.fs.store() else { panic!("not S3") };
         assert_eq!((store.config().region.as_str(), o.path.as_str()), ("eu-west-2", "bkt/k"));
         assert!(!store.capabilities().presign, "no credentials, no presigning");
-        assert_eq!(open_url("memory://b", &StoreOptions::default()).unwrap().path, "b");
-        assert_eq!(open_url("file:///tmp/x", &StoreOptions::default()).unwrap().path, "tmp/x");
+        assert_eq!(open_url_in("memory://b", &StoreOptions::default(), &none).unwrap().path, "b");
+        assert_eq!(open_url_in("file:///tmp/x", &StoreOptions::default(), &none).unwrap().path, "tmp/x");
         let gs =
             StoreOptions::from_json_str(r#"{"endpoint_url": "http://127.0.0.1:9", "project": "p", "token": "ya29.t"}"#).unwrap();
-        let o = open_url("gs://bkt/a/b.csv", &gs).unwrap();
+        let o = open_url_in("gs://bkt/a/b.csv", &gs, &none).unwrap();
         assert_eq!((o.fs.store().protocol(), o.path.as_str()), ("gs", "bkt/a/b.csv"));
         let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
         assert_eq!((store.config().host.as_str(), store.config().project.as_deref()), ("127.0.0.1:9", Some("p")));
         assert!(!store.capabilities().presign, "a bearer token cannot sign URLs");
-        let o = open_url("gs://bkt", &StoreOptions::default()).unwrap();
+        let o = open_url_in("gs://bkt", &StoreOptions::default(), &none).unwrap();
         let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
         assert_eq!(store.config().host, "storage.googleapis.com");
         // Requester pays bills the named project; `anon` sends no token.
         let paid = StoreOptions::from_json_str(r#"{"requester_pays": "billing", "token": "ya29.t", "anon": true}"#).unwrap();
-        let o = open_url("gs://bkt/k", &paid).unwrap();
+        let o = open_url_in("gs://bkt/k", &paid, &none).unwrap();
         let AnyStore::Gcs(store) = o.fs.store() else { panic!("not GCS") };
         assert_eq!(store.config().user_project.as_deref(), Some("billing"));
         // Azurite by its connection string shorthand; abfs:// through the account's blob host.
         let dev = StoreOptions::from_json_str(r#"{"connection_string": "UseDevelopmentStorage=true"}"#).unwrap();
-        let o = open_url("az://cnt/a/b.csv", &dev).unwrap();
+        let o = open_url_in("az://cnt/a/b.csv", &dev, &none).unwrap();
         assert_eq!((o.fs.store().protocol(), o.path.as_str()), ("az", "cnt/a/b.csv"));
         let AnyStore::Azure(store) = o.fs.store() else { panic!("not Azure") };
         assert_eq!((store.config().host.as_str(), store.config().base_path.as_str()), ("127.0.0.1:10000", "/devstoreaccount1"));
         assert!(store.capabilities().presign, "an account key signs a service SAS");
         let sas = StoreOptions::from_json_str(r#"{"sas_token": "?sv=2022-11-02&sig=x"}"#).unwrap();
-        let o = open_url("abfs://cnt@acct.dfs.core.windows.net/dir/f", &sas).unwrap();
+        let o = open_url_in("abfs://cnt@acct.dfs.core.windows.net/dir/f", &sas, &none).unwrap();
         let AnyStore::Azure(store) = o.fs.store() else { panic!("not Azure") };
         assert_eq!((store.config().host.as_str(), o.path.as_str()), ("acct.blob.core.windows.net", "cnt/dir/f"));
     }
