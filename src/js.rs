@@ -200,8 +200,10 @@ export interface PailFsOptions {
   part_size?: number;
   /** Block size of reads, in bytes (default 4 MiB). */
   block_size?: number;
-  /** Workarounds an S3-compatible server needs, comma-separated: "head_fails_on_prefixes",
-   * "no_suffix_ranges", "plain_listing", or "s3s-fs" for all three. */
+  /** Workarounds an emulator needs, comma-separated: "head_fails_on_prefixes",
+   * "no_suffix_ranges", "plain_listing" (S3), "no_batch_delete" (GCS), "inverted_empty_ranges"
+   * (Azure), or an emulator's name for all it needs: "s3s-fs", "storage-testbench", "azurite".
+   * The real services need none. */
   quirks?: string;
 }
 

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::creds::{AwsCredentials, Credentials, Secret};
 use super::error::{Error, Result};
 use super::location::{Location, Provider};
+use super::provider::Quirks;
 use super::s3::S3Config;
 
 /// Options for opening a store. Build one with [`StoreOptions::from_json`] (what JS and Python
@@ -70,14 +71,38 @@ pub struct StoreOptions {
     pub block_size: Option<u64>,
     /// Part size of multipart writes, in bytes; raised to the store's minimum. Applied by the facade.
     pub part_size: Option<u64>,
-    /// Workarounds an S3-compatible server needs, by name, comma-separated (pailfs's own):
-    /// `head_fails_on_prefixes`, `no_suffix_ranges`, `plain_listing` (keys not URL-encoded in
-    /// listings), or `s3s-fs` for all three. AWS needs none.
+    /// Workarounds a server needs, by name, comma-separated (pailfs's own; the real services need
+    /// none): `head_fails_on_prefixes`, `no_suffix_ranges`, `plain_listing` (S3 keys not
+    /// URL-encoded in listings), `no_batch_delete` (GCS), `inverted_empty_ranges` (Azure), or an
+    /// emulator's name for all it needs: `s3s-fs`, `storage-testbench`, `azurite`.
     pub quirks: Vec<String>,
 }
 
 /// The names `quirks` takes.
-const QUIRKS: &[&str] = &["head_fails_on_prefixes", "no_suffix_ranges", "plain_listing", "s3s-fs"];
+const QUIRKS: &[&str] = &[
+    "head_fails_on_prefixes",
+    "no_suffix_ranges",
+    "plain_listing",
+    "no_batch_delete",
+    "inverted_empty_ranges",
+    "s3s-fs",
+    "storage-testbench",
+    "azurite",
+];
+
+/// The [`Quirks`] the `quirks` option names (an emulator's name stands for all it needs; what
+/// `plain_listing` asks is S3's listing setting, not a quirk).
+pub fn declared_quirks(names: &[String]) -> Quirks {
+    let mut q = Quirks::default();
+    for n in names {
+        let n = n.as_str();
+        q.head_fails_on_prefixes |= matches!(n, "head_fails_on_prefixes" | "s3s-fs");
+        q.no_suffix_ranges |= matches!(n, "no_suffix_ranges" | "s3s-fs" | "storage-testbench" | "azurite");
+        q.no_batch_delete |= matches!(n, "no_batch_delete" | "storage-testbench");
+        q.inverted_empty_ranges |= matches!(n, "inverted_empty_ranges" | "azurite");
+    }
+    q
+}
 
 /// The part of s3fs's `client_kwargs` (arguments of the botocore client) pailfs understands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -218,7 +243,7 @@ const SPECS: &[Spec] = &[
     spec("timeout", Kind::Seconds, CLOUDS),
     spec("block_size", Kind::Count, ANY),
     spec("part_size", Kind::Count, ANY),
-    spec("quirks", Kind::Text, S3),
+    spec("quirks", Kind::Text, CLOUDS),
 ];
 
 /// The keys of `client_kwargs`.
@@ -650,12 +675,8 @@ fn resolve_s3(loc: Location, o: &StoreOptions) -> Result<Target> {
             None => S3Config::aws(&region),
         },
     };
-    for q in &o.quirks {
-        let all = q == "s3s-fs";
-        config.quirks.head_fails_on_prefixes |= all || q == "head_fails_on_prefixes";
-        config.quirks.no_suffix_ranges |= all || q == "no_suffix_ranges";
-        config.url_encoded_listing &= !(all || q == "plain_listing");
-    }
+    config.quirks = declared_quirks(&o.quirks);
+    config.url_encoded_listing &= !o.quirks.iter().any(|q| q == "s3s-fs" || q == "plain_listing");
     config.requester_pays = match &o.requester_pays {
         RequesterPays::No => false,
         RequesterPays::Yes => true,

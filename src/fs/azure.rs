@@ -9,6 +9,7 @@ use crate::core::auth::{Authorizer, CredentialCache, Credentials, Scheme};
 use crate::core::azure::AzureConfig;
 use crate::core::creds::Secret;
 use crate::core::error::Result;
+use crate::core::provider::Quirks;
 use crate::transport::{Clock, Transport};
 
 /// Azure Blob Storage (and Azurite) through transport `T`.
@@ -61,14 +62,16 @@ impl<T: Transport> HttpStore<AzureConfig, T> {
         account: Option<&str>,
         endpoint: Option<&str>,
         credentials: Credentials,
+        quirks: Quirks,
         transport: T,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
-        let config = match (endpoint, account) {
+        let mut config = match (endpoint, account) {
             (Some(e), _) => AzureConfig::custom(&dfs_to_blob(e))?,
             (None, Some(a)) => AzureConfig::account(a)?,
             (None, None) => return Err(crate::core::error::Error::invalid_input("Azure needs an account or an endpoint")),
         };
+        config.quirks = quirks;
         Ok(Self::new(config, credentials, transport, clock))
     }
 
@@ -133,7 +136,14 @@ mod native {
                 unreachable!("az:// resolves to Azure")
             };
             let transport = ReqwestTransport::new(Default::default())?;
-            Self::from_target(account.as_deref(), endpoint.as_deref(), credentials, transport, Arc::new(SystemClock))
+            Self::from_target(
+                account.as_deref(),
+                endpoint.as_deref(),
+                credentials,
+                Quirks::default(),
+                transport,
+                Arc::new(SystemClock),
+            )
         }
     }
 }

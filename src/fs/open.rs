@@ -13,7 +13,7 @@ use super::memory::MemoryStore;
 use super::s3::S3Store;
 use crate::core::error::Result;
 use crate::core::gcs::GcsConfig;
-use crate::core::options::{StoreOptions, Target, resolve};
+use crate::core::options::{StoreOptions, Target, declared_quirks, resolve};
 use crate::core::retry::RetryPolicy;
 use crate::transport::{Clock, Random, Transport};
 
@@ -84,12 +84,13 @@ fn open_inner<T: Transport + Clone + 'static>(
             (AnyStore::S3(store), join(bucket, key))
         }
         Target::Gcs { endpoint, project, token, anon, user_project, bucket, key } => {
-            let config = match endpoint {
+            let mut config = match endpoint {
                 Some(e) => GcsConfig::custom(&e)?,
                 None => GcsConfig::google(),
             }
             .with_project(project)
             .with_user_project(user_project);
+            config.quirks = declared_quirks(&opts.quirks);
             let token = token.filter(|_| !anon);
             let mut store = GcsStore::new(config, token, platform.transport, platform.clock);
             if let Some(n) = opts.max_attempts {
@@ -106,6 +107,7 @@ fn open_inner<T: Transport + Clone + 'static>(
                 account.as_deref(),
                 endpoint.as_deref(),
                 credentials,
+                declared_quirks(&opts.quirks),
                 platform.transport,
                 platform.clock,
             )?;
@@ -198,6 +200,32 @@ pub fn open_url_in(
 mod tests {
     use super::*;
     use crate::fs::Store;
+
+    #[test]
+    fn emulator_quirks_are_declared_for_every_provider() {
+        use crate::core::provider::Quirks;
+        let none = crate::fs::aws_chain::Env::default();
+        let with = |q: &str| {
+            StoreOptions::from_json_str(&format!(
+                r#"{{"anon": true, "endpoint_url": "http://127.0.0.1:9/devstoreaccount1", "quirks": "{q}"}}"#
+            ))
+            .unwrap()
+        };
+        let AnyStore::Gcs(gcs) = open_url_in("gs://b", &with("storage-testbench"), &none).unwrap().fs.store().clone() else {
+            panic!()
+        };
+        assert_eq!(gcs.config().quirks, Quirks { no_suffix_ranges: true, no_batch_delete: true, ..Quirks::default() });
+        let AnyStore::Azure(az) = open_url_in("az://c", &with("azurite"), &none).unwrap().fs.store().clone() else { panic!() };
+        assert_eq!(az.config().quirks, Quirks { no_suffix_ranges: true, inverted_empty_ranges: true, ..Quirks::default() });
+        let AnyStore::S3(s3) = open_url_in("s3://b", &with("no_batch_delete"), &none).unwrap().fs.store().clone() else {
+            panic!()
+        };
+        assert_eq!(s3.config().quirks, Quirks { no_batch_delete: true, ..Quirks::default() });
+        let AnyStore::Gcs(plain) = open_url_in("gs://b", &StoreOptions::default(), &none).unwrap().fs.store().clone() else {
+            panic!()
+        };
+        assert_eq!(plain.config().quirks, Quirks::default(), "the real service needs none");
+    }
 
     #[test]
     fn urls_open_the_store_they_name() {

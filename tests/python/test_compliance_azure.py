@@ -24,6 +24,7 @@ def new_az():
         account_name=os.environ["PAILFS_AZURITE_ACCOUNT"],
         account_key=os.environ["PAILFS_AZURITE_KEY"],
         endpoint_url=os.environ["PAILFS_AZURITE_BLOB"],
+        quirks="azurite",  # no suffix ranges, inverted empty ranges: declared as the Rust suites do
     )
 
 

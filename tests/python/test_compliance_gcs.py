@@ -17,9 +17,10 @@ BUCKET = f"pailfs-compliance-gcs-{uuid.uuid4().hex[:8]}"
 
 
 def new_gcs():
-    # The testbench checks no credentials: anonymous requests.
+    # The testbench checks no credentials: anonymous requests. It has no batch endpoint (and
+    # no suffix ranges): declared, as the Rust suites declare it.
     return fsspec.filesystem("gs", skip_instance_cache=True, endpoint_url=os.environ["PAILFS_GCS_ENDPOINT"], anon=True,
-                             project="pailfs-test")
+                             project="pailfs-test", quirks="storage-testbench")
 
 
 @pytest.fixture(scope="module", autouse=True)
