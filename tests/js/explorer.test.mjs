@@ -131,7 +131,7 @@ from azure.storage.blob import BlobServiceClient, CorsRule
 c = BlobServiceClient(account_url=sys.argv[1], credential={"account_name": sys.argv[2], "account_key": sys.argv[3]})
 c.set_service_properties(cors=[CorsRule(["*"], ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS"], allowed_headers=["*"], exposed_headers=["*"], max_age_in_seconds=600)])
 `, azBlob, azAccount, azKey]);
-const origins = [endpoint, s3s, gcsEndpoint, azBlob].map((u) => new URL(u).origin).join(' ');
+const origins = [endpoint, s3s, gcsEndpoint, gcsUpstream, azBlob].map((u) => new URL(u).origin).join(' ');
 const server = spawn(process.execPath, [join(root, 'www/serve.mjs'), '--port', '0', '--connect', origins], { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((ok, fail) => {
   let out = '';
@@ -694,6 +694,25 @@ try {
     await g.mkdir(gb);
     await g.put(`${gb}/top.txt`, 'top\n');
     await g.put(`${gb}/docs/cities.csv`, CSV);
+    // Straight to the testbench, which answers no CORS: the help is GCS's (gcloud's cors JSON,
+    // this page's origin in it) and the probe finds the origin refused.
+    const nocors = await newPage();
+    await nocors.goto(pageUrl);
+    await nocors.waitForSelector('body[data-ready="true"]');
+    await nocors.selectOption('select[name=provider]', 'gcs');
+    await nocors.fill('input[name=endpoint]', gcsUpstream);
+    await nocors.fill('input[name=bucket]', gb);
+    await nocors.check('input[name=anon]');
+    await nocors.click('#connect-form button[type=submit]');
+    await nocors.locator('.error.cors .cors-diagnosis[data-done=true]').waitFor({ timeout: 60_000 });
+    assert.equal(await nocors.locator('.error.cors').getAttribute('data-cors-for'), 'gcs');
+    const gcsRule = JSON.parse(await nocors.locator('.error.cors .cors-json').textContent());
+    assert.deepEqual(gcsRule[0].origin, [origin]);
+    assert.ok(gcsRule[0].responseHeader.includes('x-goog-hash') && gcsRule[0].responseHeader.includes('Location'), JSON.stringify(gcsRule));
+    assert.deepEqual(await findings(nocors), [['origin', 'false']]);
+    assert.match(await nocors.locator('.error.cors').textContent(), /gcloud storage buckets update gs:\/\//);
+    await shot(nocors, 'gcs-cors-help');
+    await nocors.close();
     const gp = await newPage();
     await gp.goto(pageUrl);
     await gp.waitForSelector('body[data-ready="true"]');
