@@ -94,8 +94,8 @@ impl Opener {
         }
         // Unknown options are named before anything else is said.
         let opts = StoreOptions::from_pairs(pairs.clone())?;
-        pailfs::core::options::resolve(&url, &opts)?;
         if loc.provider == Provider::S3 && !pairs.iter().any(|(k, _)| k == "key" || k == "anon") {
+            pailfs::core::options::resolve(&url, &opts)?;
             let half = half_set_aws_keys().map(|h| format!(" ({h})")).unwrap_or_default();
             return Err(Error::new(
                 pailfs::ErrorKind::PermissionDenied,
