@@ -538,3 +538,31 @@ fn a_copy_between_providers_streams_byte_for_byte() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+#[ignore = "needs s3s-fs: make test"]
+fn a_tree_round_trip_and_sync_against_s3s_fs() {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: make test starts s3s-fs"));
+    let (endpoint, key, secret) = (var("PAILFS_S3S_ENDPOINT"), var("PAILFS_S3S_KEY"), var("PAILFS_S3S_SECRET"));
+    let env = [("AWS_ACCESS_KEY_ID", key.as_str()), ("AWS_SECRET_ACCESS_KEY", secret.as_str())];
+    // The endpoint as a flag this time (the moto tests use AWS_ENDPOINT_URL).
+    let run = |args: &[&str]| pailfs(&[&["--endpoint-url", endpoint.as_str()][..], args].concat(), None, &env);
+    let bucket = format!("s3://pailfs-cli-s3s-{}", std::process::id());
+    ok(run(&["mb", &bucket]));
+    let d = tempdir("s3s");
+    write(&d.join("up/a.txt"), b"a");
+    write(&d.join("up/deep/b.bin"), &pattern(6 * 1024 * 1024 + 1, 4));
+    let up = d.join("up");
+    assert_eq!(ok(run(&["--part-size", "5MiB", "sync", up.to_str().unwrap(), &format!("{bucket}/t")])).lines().count(), 2);
+    assert_eq!(ok(run(&["sync", up.to_str().unwrap(), &format!("{bucket}/t")])), "", "idempotent");
+    let listed = ok(run(&["ls", "-r", &format!("{bucket}/t")]));
+    assert_eq!(listed, format!("{bucket}/t/a.txt\n{bucket}/t/deep/b.bin\n"));
+    let down = d.join("down");
+    ok(run(&["get", "-r", &format!("{bucket}/t"), down.to_str().unwrap()]));
+    assert_eq!(std::fs::read(down.join("deep/b.bin")).unwrap(), pattern(6 * 1024 * 1024 + 1, 4));
+    assert_eq!(ok(run(&["sync", &format!("{bucket}/t"), down.to_str().unwrap()])), "", "idempotent downwards too");
+    ok(run(&["rm", "-r", &format!("{bucket}/t")]));
+    assert_eq!(ok(run(&["ls", &bucket])), "");
+    ok(run(&["rb", &bucket]));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -702,8 +702,8 @@ async fn run(cli: Cli, o: &Opener) -> std::result::Result<(), Failure> {
                 return Err(usage("rm needs a bucket and key; buckets are removed with rb"));
             }
             let mut keys = Vec::new();
-            if let Some(m) = r.head().await? {
-                keys.push(m.key);
+            if r.exists_by_listing().await? {
+                keys.push(r.key.clone());
             }
             if recursive {
                 let (objects, _) = r.list(&r.dir_prefix(), false).await?;

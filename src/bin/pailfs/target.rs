@@ -207,6 +207,18 @@ impl Remote {
         }
     }
 
+    /// Whether an object has exactly this key, by listing (the key sorts first among those it
+    /// starts): for verbs that need no metadata, and servers whose HEAD of a folder's name fails
+    /// (s3s-fs answers 500 where a directory is on its disk).
+    pub async fn exists_by_listing(&self) -> Result<bool> {
+        if self.bucket.is_empty() || self.key.is_empty() {
+            return Ok(false);
+        }
+        let req = ListRequest { prefix: self.key.clone(), max_keys: Some(1), ..ListRequest::default() };
+        let page = self.store.list_page(&self.bucket, &req).await?;
+        Ok(page.objects.first().is_some_and(|o| o.key == self.key))
+    }
+
     /// Every object below `prefix` (all pages), or one level of it (objects and sub-prefixes).
     pub async fn list(&self, prefix: &str, delimited: bool) -> Result<(Vec<ObjectMeta>, Vec<String>)> {
         let mut pager = ListPager::new(ListRequest { prefix: prefix.to_string(), delimited, ..ListRequest::default() });
