@@ -566,3 +566,80 @@ fn a_tree_round_trip_and_sync_against_s3s_fs() {
     ok(run(&["rb", &bucket]));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The aws CLI (`scripts/servers.sh install` puts it in the moto venv).
+fn aws(m: &Moto, args: &[&str]) -> Output {
+    let tools = std::env::var("PAILFS_TOOLS").unwrap_or_else(|_| format!("{}/.cache/pailfs", std::env::var("HOME").unwrap()));
+    let bin = format!("{tools}/venv/bin/aws");
+    assert!(Path::new(&bin).exists(), "{bin} is missing: scripts/servers.sh install");
+    let mut cmd = Command::new(bin);
+    for k in SCRUBBED {
+        cmd.env_remove(k);
+    }
+    cmd.args(["--endpoint-url", &m.endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", &m.key)
+        .env("AWS_SECRET_ACCESS_KEY", &m.secret)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs moto and the aws CLI: make test"]
+fn objects_written_by_pailfs_and_by_the_aws_cli_read_the_same_in_both() {
+    let m = moto();
+    let bucket = m.bucket("interop");
+    let d = tempdir("interop");
+    let big = pattern(11 * 1024 * 1024 + 3, 21);
+    write(&d.join("big.bin"), &big);
+    // pailfs writes a multipart object with a hostile key and a content type; aws reads it.
+    let hostile = "sp ace/ü+%25?#&=.bin";
+    let url = format!("s3://{bucket}/{hostile}");
+    ok(m.run(
+        &["--part-size", "5MiB", "cp", "--content-type", "application/x-test", d.join("big.bin").to_str().unwrap(), &url],
+        None,
+    ));
+    let got = d.join("by-aws.bin");
+    ok(aws(&m, &["s3", "cp", &url, got.to_str().unwrap()]));
+    assert_eq!(std::fs::read(&got).unwrap(), big);
+    let head: serde_json::Value =
+        serde_json::from_str(&ok(aws(&m, &["s3api", "head-object", "--bucket", &bucket, "--key", hostile]))).unwrap();
+    assert_eq!(head["ContentType"], "application/x-test");
+    assert!(head["ETag"].as_str().unwrap().ends_with("-3\""), "three parts: {head}");
+    let listed = ok(aws(&m, &["s3api", "list-objects-v2", "--bucket", &bucket]));
+    assert!(listed.contains(&format!("\"Key\": \"{hostile}\"")), "{listed}");
+    // aws writes (multipart, metadata, content type, a key ending in `/`); pailfs reads.
+    let aws_url = format!("s3://{bucket}/from-aws/big.bin");
+    ok(aws(
+        &m,
+        &[
+            "s3",
+            "cp",
+            "--metadata",
+            "owner=ops,stage=two",
+            "--content-type",
+            "application/x-aws",
+            d.join("big.bin").to_str().unwrap(),
+            &aws_url,
+        ],
+    ));
+    assert_eq!(m.run(&["cat", &aws_url], None).stdout, big);
+    let stat = ok(m.run(&["stat", &aws_url], None));
+    assert!(stat.contains("content_type: application/x-aws") && stat.contains("metadata.owner: ops"), "{stat}");
+    assert!(stat.contains("metadata.stage: two"), "{stat}");
+    let small = pattern(962, 22);
+    write(&d.join("small.bin"), &small);
+    ok(aws(
+        &m,
+        &["s3api", "put-object", "--bucket", &bucket, "--key", "trail/slash/", "--body", d.join("small.bin").to_str().unwrap()],
+    ));
+    assert_eq!(m.run(&["cat", &format!("s3://{bucket}/trail/slash/")], None).stdout, small);
+    ok(m.run(&["rm", &format!("s3://{bucket}/trail/slash/")], None));
+    let left = ok(aws(&m, &["s3api", "list-objects-v2", "--bucket", &bucket, "--prefix", "trail/"]));
+    assert!(!left.contains("trail/slash/"), "{left}");
+    ok(m.run(&["rb", "--force", &format!("s3://{bucket}")], None));
+    let _ = std::fs::remove_dir_all(&d);
+}
