@@ -265,6 +265,10 @@ fn a_session_against_moto() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err, format!("pailfs: NotFound: s3://{bucket}/nope: no such file or directory\n"));
+    // An endpoint with a path (it gave "404 with an unreadable error body"): the error says so.
+    let out = m.run(&["--endpoint-url", &format!("{}/wrong", m.endpoint), "ls", &format!("s3://{bucket}")], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the endpoint URL has a path (/wrong)"), "{}", text(&out.stderr));
     // cat of a folder says so (it said NoSuchKey), exit 1.
     let out = m.run(&["cat", &url("dir")], None);
     assert_eq!(out.status.code(), Some(1));

@@ -74,7 +74,7 @@ struct Global {
     /// Part (block, chunk) size of uploads and downloads, e.g. 8MiB, 64M, 1048576.
     #[arg(long, value_name = "SIZE", global = true, value_parser = parse_size)]
     part_size: Option<u64>,
-    /// Files transferred at once, and parts of one file in flight (default 4).
+    /// Files transferred at once, and parts of one file in flight.
     #[arg(long, value_name = "N", global = true, default_value_t = 4)]
     concurrency: usize,
     /// No progress bars and no per-file lines.
@@ -770,7 +770,7 @@ async fn run(cli: Cli, o: &Opener) -> std::result::Result<(), Failure> {
             let args =
                 CopyArgs { recursive: false, dryrun: false, exclude: vec![], include: vec![], content_type, metadata: vec![] };
             let s = settings(g, &args)?;
-            let meta = transfer::upload(tokio::io::stdin(), &r, &s, None, &|_| {}).await?;
+            let meta = transfer::upload(tokio::io::stdin(), &r, &s, None, transfer::Tick::default()).await?;
             if !g.quiet {
                 println!("wrote {} bytes to {}", meta.size, r.url());
             }

@@ -36,6 +36,18 @@ async fn until_cancelled() {
     }
 }
 
+/// Where progress goes: the file's bar and the total (cheap clones of shared bars).
+#[derive(Clone, Default)]
+pub struct Tick(Vec<ProgressBar>);
+
+impl Tick {
+    pub fn inc(&self, n: u64) {
+        for b in &self.0 {
+            b.inc(n);
+        }
+    }
+}
+
 /// How a transfer runs: sizes, concurrency, what is written with it, what is shown.
 pub struct Settings {
     pub part_size: u64,
@@ -97,7 +109,11 @@ pub async fn sources(src: &Target, recursive: bool, filters: &Filters) -> Result
         Target::Remote(r) => {
             if !recursive {
                 let m = r.file().await.map_err(|e| {
-                    if e.kind == ErrorKind::Conflict { Error::new(ErrorKind::Conflict, format!("{e}; pass -r")) } else { e }
+                    if e.kind == ErrorKind::Conflict {
+                        Error::new(ErrorKind::Conflict, format!("{}; pass -r", e.message))
+                    } else {
+                        e
+                    }
                 })?;
                 return Ok(vec![SrcFile { rel: String::new(), size: m.size, modified: m.last_modified, etag: m.etag }]);
             }
@@ -284,16 +300,13 @@ async fn copy_one(job: &Job, s: &Settings, bar: &ProgressBar, overall: &Progress
     if CANCELLED.load(Ordering::Relaxed) {
         return Err(cancelled_error());
     }
-    let tick = |n: u64| {
-        bar.inc(n);
-        overall.inc(n);
-    };
+    let tick = Tick(vec![bar.clone(), overall.clone()]);
     match (&job.from, &job.to) {
         (Target::Remote(a), Target::Remote(b))
             if a.scheme == b.scheme && s.metadata.is_empty() && s.put.content_type.is_none() =>
         {
             a.store.copy(&a.bucket, &a.key, &b.bucket, &b.key).await?;
-            tick(job.size);
+            tick.inc(job.size);
             Ok(())
         }
         (Target::Local(a), Target::Local(b)) => {
@@ -301,17 +314,17 @@ async fn copy_one(job: &Job, s: &Settings, bar: &ProgressBar, overall: &Progress
                 tokio::fs::create_dir_all(d).await?;
             }
             tokio::fs::copy(a, b).await.map_err(|e| Error::from(e).context(format!("{} to {}", a.display(), b.display())))?;
-            tick(job.size);
+            tick.inc(job.size);
             Ok(())
         }
         (Target::Local(a), Target::Remote(b)) => {
             let f = tokio::fs::File::open(a).await.map_err(|e| Error::from(e).context(a.display()))?;
-            upload(f, b, s, Some(job.size), &tick).await.map(|_| ())
+            upload(f, b, s, Some(job.size), tick).await.map(|_| ())
         }
         (Target::Remote(a), Target::Local(b)) => download(a, b, s, &tick).await,
         (Target::Remote(a), Target::Remote(b)) => {
             let (tx, rx) = tokio::io::duplex(1 << 20);
-            let (r, w) = tokio::join!(upload(rx, b, s, Some(job.size), &tick), async move {
+            let (r, w) = tokio::join!(upload(rx, b, s, Some(job.size), tick.clone()), async move {
                 let mut tx = tx;
                 let res = async {
                     let mut reader = RemoteReader::open(a, s.part_size).await?;
@@ -368,7 +381,7 @@ impl<'a> RemoteReader<'a> {
 }
 
 /// Download to a temporary file renamed into place: a failed download leaves nothing.
-async fn download(a: &Remote, b: &Path, s: &Settings, tick: &impl Fn(u64)) -> Result<()> {
+async fn download(a: &Remote, b: &Path, s: &Settings, tick: &Tick) -> Result<()> {
     if let Some(d) = b.parent().filter(|d| !d.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(d).await.map_err(|e| Error::from(e).context(d.display()))?;
     }
@@ -378,7 +391,7 @@ async fn download(a: &Remote, b: &Path, s: &Settings, tick: &impl Fn(u64)) -> Re
         let mut reader = RemoteReader::open(a, s.part_size).await?;
         while let Some(chunk) = reader.next().await? {
             f.write_all(&chunk).await?;
-            tick(chunk.len() as u64);
+            tick.inc(chunk.len() as u64);
         }
         f.flush().await?;
         tokio::fs::rename(&tmp, b).await.map_err(|e| Error::from(e).context(b.display()))?;
@@ -400,7 +413,7 @@ pub async fn upload(
     b: &Remote,
     s: &Settings,
     expect: Option<u64>,
-    tick: &impl Fn(u64),
+    tick: Tick,
 ) -> Result<pailfs::core::types::ObjectMeta> {
     if b.bucket.is_empty() || b.key.is_empty() {
         return Err(Error::invalid_input(format!("{}: give a key to write to", b.url())));
@@ -413,8 +426,10 @@ pub async fn upload(
         return Err(Error::not_supported("--metadata: user metadata on writes is not supported yet"));
     }
     opts.content_type = opts.content_type.or_else(|| guess_type(&b.key).map(str::to_string));
-    UPLOADS.fetch_add(1, Ordering::SeqCst);
     let mut w = FileWriter::create(b.store.clone(), b.bucket.clone(), b.key.clone(), opts, cfg, AbortQueue::default())?;
+    // Progress counts what the service accepted, not what was buffered.
+    w.on_sent(move |n| tick.inc(n))?;
+    UPLOADS.fetch_add(1, Ordering::SeqCst);
     let res = async {
         const CHUNK: usize = 1 << 20;
         let mut total = 0u64;
@@ -432,7 +447,6 @@ pub async fn upload(
                 r = w.write_bytes(buf.split().freeze()) => r?,
                 _ = until_cancelled() => return Err(cancelled_error()),
             }
-            tick(n as u64);
             total += n as u64;
         }
         if let Some(want) = expect.filter(|&w| w != total) {
@@ -495,7 +509,9 @@ pub async fn sync_plan(src: &Target, dst: &Target, s: &Settings, delete: bool) -
             Some(d) if d.size != f.size => true,
             // Hash a local file only when the other side has an MD5 to compare it with.
             Some(d) if md5_known(src, f) && md5_known(dst, d) => md5_of(src, f).await? != md5_of(dst, d).await?,
-            Some(d) => matches!((f.modified, d.modified), (Some(a), Some(b)) if a > b),
+            // Whole seconds: listings carry no finer time, so a file written in the second its
+            // copy was made is not "newer" than it.
+            Some(d) => matches!((f.modified, d.modified), (Some(a), Some(b)) if a.timestamp() > b.timestamp()),
         };
         if differs {
             jobs.push(Job { from: join_src(src, &f.rel), to: dest_of(dst, src, &f.rel, true)?, size: f.size });
