@@ -395,7 +395,7 @@ fn main() -> ExitCode {
                 eprintln!("pailfs: interrupted");
                 std::process::exit(130);
             }
-            eprintln!("pailfs: interrupted; aborting uploads in flight");
+            eprintln!("pailfs: interrupted; aborting the transfers in flight");
         }
     });
     let opener = match opener(&cli.global) {

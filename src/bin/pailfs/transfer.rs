@@ -23,7 +23,8 @@ use crate::target::{Remote, Target};
 
 /// Set by Ctrl-C: transfers stop, abort what they started, and the command exits 130.
 pub static CANCELLED: AtomicBool = AtomicBool::new(false);
-/// Uploads that Ctrl-C must wait for (to abort them) before the process ends.
+/// Transfers that Ctrl-C waits for before the process ends: uploads abort, downloads remove
+/// their temporary file.
 pub static UPLOADS: AtomicUsize = AtomicUsize::new(0);
 
 pub fn cancelled_error() -> Error {
@@ -386,6 +387,7 @@ async fn download(a: &Remote, b: &Path, s: &Settings, tick: &Tick) -> Result<()>
         tokio::fs::create_dir_all(d).await.map_err(|e| Error::from(e).context(d.display()))?;
     }
     let tmp = b.with_extension(format!("pailfs-{}.part", std::process::id()));
+    UPLOADS.fetch_add(1, Ordering::SeqCst);
     let res = async {
         let mut f = tokio::fs::File::create(&tmp).await.map_err(|e| Error::from(e).context(b.display()))?;
         let mut reader = RemoteReader::open(a, s.part_size).await?;
@@ -401,6 +403,7 @@ async fn download(a: &Remote, b: &Path, s: &Settings, tick: &Tick) -> Result<()>
     if res.is_err() {
         let _ = tokio::fs::remove_file(&tmp).await;
     }
+    UPLOADS.fetch_sub(1, Ordering::SeqCst);
     res
 }
 
