@@ -196,6 +196,14 @@ fn local_paths_just_work_and_listings_paste_back() {
     let some = d.join("some");
     let out = ok(pailfs(&["cp", "-r", "--exclude", "**.bin", src_s, some.to_str().unwrap()], None, &[]));
     assert!(some.join("a.txt").exists() && !some.join("sub/b.bin").exists(), "{out}");
+    // --include after --exclude wins for what it matches (aws s3's order rule).
+    let only = d.join("only");
+    ok(pailfs(&["cp", "-r", "--exclude", "**", "--include", "sub/*.bin", src_s, only.to_str().unwrap()], None, &[]));
+    assert!(only.join("sub/b.bin").exists() && !only.join("a.txt").exists());
+    // User metadata cannot be written yet: refused, not dropped.
+    let out = pailfs(&["cp", "--metadata", "a=b", &format!("{src_s}/a.txt"), "memory://bkt/a.txt"], None, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--metadata: user metadata on writes is not supported yet"), "{}", text(&out.stderr));
     let dry = d.join("dry");
     let out = ok(pailfs(&["cp", "-r", "--dryrun", src_s, dry.to_str().unwrap()], None, &[]));
     assert!(out.starts_with("(dryrun) copy: ") && !dry.exists(), "{out}");
