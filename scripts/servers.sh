@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install, start and stop the local S3 servers the integration tests talk to, all on 127.0.0.1.
-#   scripts/servers.sh install            install s3s-fs and moto unless present
+#   scripts/servers.sh install            install s3s-fs, moto and the aws CLI unless present
 #   scripts/servers.sh start s3s|moto     start one; writes .servers/NAME.env (source it)
 #   scripts/servers.sh stop [NAME...]     stop them (all when no name)
 # Tools live outside the checkout ($PAILFS_TOOLS, default ~/.cache/pailfs; cargo's own bin dir
@@ -43,6 +43,19 @@ install_moto() {
     else
         log "installing the seeder's packages (pyarrow, pillow, azure-storage-blob) into $TOOLS/venv"
         "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "${SEED_SPECS[@]}"
+    fi
+}
+
+# The aws CLI (v1, from PyPI) for the CLI's interop test, pinned to the botocore moto already uses
+# so the shared venv stays consistent.
+install_awscli() {
+    if [ -x "$TOOLS/venv/bin/aws" ]; then
+        log "aws CLI present"
+    else
+        local botocore
+        botocore=$("$TOOLS/venv/bin/python" -c 'import botocore; print(botocore.__version__)')
+        log "installing the aws CLI (botocore $botocore) into $TOOLS/venv"
+        "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check awscli "botocore==$botocore"
     fi
 }
 
@@ -103,7 +116,7 @@ stop_one() {
 cmd=${1:-}; shift || true
 case "$cmd" in
     install)
-        if [ $# -eq 0 ]; then set -- s3s moto; fi
+        if [ $# -eq 0 ]; then set -- s3s moto awscli; fi
         for n in "$@"; do "install_$n"; done ;;
     start)
         for n in "$@"; do stop_one "$n"; "start_$n"; done ;;
