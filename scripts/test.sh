@@ -52,6 +52,9 @@ cargo test --all-targets -- --ignored
 step "the wasm package in Node 20 against s3s-fs, moto and Azurite"
 node tests/js/node.test.mjs
 
+step "the fault test through the wasm package in Node: s3s-fs, moto, storage-testbench, Azurite behind a fault proxy (about a minute)"
+node tests/js/faults.test.mjs
+
 step "the wasm package in headless Chromium, cross-origin through a CORS proxy to s3s-fs"
 scripts/browser.sh test
 
