@@ -217,8 +217,9 @@ export interface Entry {
   contentType: string | null;
   /** e.g. "STANDARD", "GLACIER"; from listings, or a HEAD where the server sends it. */
   storageClass: string | null;
-  /** User metadata (`x-amz-meta-*`), names lower-cased; filled by info(), empty in listings.
-   * In a browser, only the names the bucket's CORS rule exposes are visible. */
+  /** User metadata (S3 `x-amz-meta-*` and Azure `x-ms-meta-*`, names lower-cased; GCS
+   * `metadata`, names as stored); filled by info(), and in GCS listings (S3's and Azure's
+   * carry none). In a browser, only the headers the bucket's CORS rule exposes are visible. */
   metadata: Record<string, string>;
 }
 

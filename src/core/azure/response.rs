@@ -217,6 +217,14 @@ fn meta_from_headers(key: &str, resp: &Response, size: u64) -> Result<ObjectMeta
     m.content_type = nonempty(h.get("content-type")).map(str::to_string);
     m.storage_class = nonempty(h.get("x-ms-access-tier")).map(str::to_string);
     m.version = nonempty(h.get("x-ms-version-id")).map(str::to_string);
+    m.metadata = h
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            k.strip_prefix("x-ms-meta-").map(|name| (name.to_string(), v.to_string()))
+        })
+        .collect();
+    m.metadata.sort();
     Ok(m)
 }
 
@@ -389,6 +397,31 @@ mod tests {
             h.set(*k, *v);
         }
         Response::new(status, h, body.to_string())
+    }
+
+    #[test]
+    fn properties_carry_user_metadata() {
+        // Get Blob Properties as documented: each `x-ms-meta-name: value` is a metadata item;
+        // other `x-ms-` headers are not.
+        let r = resp(
+            200,
+            &[
+                ("Content-Length", "11"),
+                ("Content-Type", "text/plain"),
+                ("ETag", "\"0x8D\""),
+                ("x-ms-meta-Owner", "ada <lovelace>"),
+                ("x-ms-meta-category", "x y"),
+                ("x-ms-meta-empty", ""),
+                ("x-ms-blob-type", "BlockBlob"),
+                ("x-ms-request-id", "r"),
+            ],
+            "",
+        );
+        let m = parse_properties("k", &r).unwrap();
+        let md: Vec<(&str, &str)> = m.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(md, [("category", "x y"), ("empty", ""), ("owner", "ada <lovelace>")]);
+        assert_eq!((m.size, m.etag.as_deref()), (11, Some("0x8D")));
+        assert!(parse_properties("k", &resp(200, &[("content-length", "0")], "")).unwrap().metadata.is_empty());
     }
 
     #[test]
