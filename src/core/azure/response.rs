@@ -167,12 +167,24 @@ pub fn parse_list_containers(resp: &Response) -> Result<Vec<BucketInfo>> {
         .collect()
 }
 
+/// A listed `<Name>`: a name holding characters XML 1.0 cannot carry comes percent-encoded,
+/// marked `Encoded="true"`.
+fn listed_name(n: &Node) -> Result<String> {
+    if n.attr("Encoded") != Some("true") {
+        return Ok(n.text.clone());
+    }
+    percent_encoding::percent_decode_str(&n.text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| invalid(format!("encoded name {:?} is not UTF-8", n.text)))
+}
+
 /// One `<Blob>` of a listing.
 fn listed_blob(b: &Node) -> Result<ObjectMeta> {
-    let name = b.child("Name").ok_or_else(|| invalid("<Blob> lacks <Name>"))?;
-    let p = b.child("Properties").ok_or_else(|| invalid(format!("<Blob> {:?} lacks <Properties>", name.text)))?;
+    let name = listed_name(b.child("Name").ok_or_else(|| invalid("<Blob> lacks <Name>"))?)?;
+    let p = b.child("Properties").ok_or_else(|| invalid(format!("<Blob> {name:?} lacks <Properties>")))?;
     let size = number(p.text_of("Content-Length").ok_or_else(|| invalid("<Properties> lacks <Content-Length>"))?, "size")?;
-    let mut m = ObjectMeta::new(name.text.clone(), size);
+    let mut m = ObjectMeta::new(name, size);
     m.last_modified = nonempty(p.text_of("Last-Modified")).map(http_time).transpose()?;
     m.etag = nonempty(p.text_of("Etag")).map(|t| unquote(t).to_string());
     m.content_type = nonempty(p.text_of("Content-Type")).map(str::to_string);
@@ -192,8 +204,8 @@ pub fn parse_list_blobs(resp: &Response, skip: Option<&str>) -> Result<ListPage>
             match n.name.as_str() {
                 "Blob" => page.objects.push(listed_blob(n)?),
                 "BlobPrefix" => {
-                    let name = nonempty(n.text_of("Name")).ok_or_else(|| invalid("<BlobPrefix> lacks <Name>"))?;
-                    page.prefixes.push(name.to_string());
+                    let name = n.child("Name").map(listed_name).transpose()?.filter(|s| !s.is_empty());
+                    page.prefixes.push(name.ok_or_else(|| invalid("<BlobPrefix> lacks <Name>"))?);
                 }
                 _ => {}
             }
@@ -397,6 +409,22 @@ mod tests {
             h.set(*k, *v);
         }
         Response::new(status, h, body.to_string())
+    }
+
+    #[test]
+    fn encoded_names_are_decoded() {
+        // A name with a character XML 1.0 cannot hold (U+0001) comes percent-encoded and marked;
+        // an unmarked name is taken as it is, `%` included.
+        let body = r#"<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>
+            <Blob><Name Encoded="true">a%01b%20%C3%BC</Name><Properties><Content-Length>1</Content-Length></Properties></Blob>
+            <Blob><Name>plain%41</Name><Properties><Content-Length>2</Content-Length></Properties></Blob>
+            <BlobPrefix><Name Encoded="true">dir%02/</Name></BlobPrefix></Blobs><NextMarker/></EnumerationResults>"#;
+        let page = parse_list_blobs(&resp(200, &[], body), None).unwrap();
+        let names: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(names, ["a\u{1}b ü", "plain%41"]);
+        assert_eq!(page.prefixes, ["dir\u{2}/"]);
+        let bad = r#"<EnumerationResults><Blobs><Blob><Name Encoded="true">%FF</Name><Properties><Content-Length>1</Content-Length></Properties></Blob></Blobs></EnumerationResults>"#;
+        assert_eq!(parse_list_blobs(&resp(200, &[], bad), None).unwrap_err().kind, ErrorKind::InvalidResponse);
     }
 
     #[test]
