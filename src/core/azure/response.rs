@@ -154,17 +154,21 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 }
 
 /// List Containers: the names and their last-modified times (Azure reports no creation time
-/// here; the last change of the container's properties is the nearest it has).
-pub fn parse_list_containers(resp: &Response) -> Result<Vec<BucketInfo>> {
+/// here; the last change of the container's properties is the nearest it has), and the marker
+/// of the next page (none, or an empty `<NextMarker/>`, on the last).
+pub fn parse_list_containers(resp: &Response) -> Result<(Vec<BucketInfo>, Option<String>)> {
     let r = root(resp, "EnumerationResults")?;
-    let Some(list) = r.child("Containers") else { return Ok(Vec::new()) };
-    list.all("Container")
+    let next = nonempty(r.text_of("NextMarker")).map(str::to_string);
+    let Some(list) = r.child("Containers") else { return Ok((Vec::new(), next)) };
+    let containers = list
+        .all("Container")
         .map(|c| {
             let name = nonempty(c.text_of("Name")).ok_or_else(|| invalid("<Container> lacks <Name>"))?;
             let created = c.child("Properties").and_then(|p| nonempty(p.text_of("Last-Modified"))).map(http_time).transpose()?;
             Ok(BucketInfo { name: name.to_string(), created })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((containers, next))
 }
 
 /// A listed `<Name>`: a name holding characters XML 1.0 cannot carry comes percent-encoded,
@@ -409,6 +413,19 @@ mod tests {
             h.set(*k, *v);
         }
         Response::new(status, h, body.to_string())
+    }
+
+    #[test]
+    fn container_pages_carry_the_next_marker() {
+        let page = |next: &str| {
+            format!(
+                "<EnumerationResults><Containers><Container><Name>c1</Name><Properties><Last-Modified>Mon, 01 Dec 2025 10:00:00 GMT</Last-Modified></Properties></Container></Containers>{next}</EnumerationResults>"
+            )
+        };
+        let (c, next) = parse_list_containers(&resp(200, &[], &page("<NextMarker>/acct/c2</NextMarker>"))).unwrap();
+        assert_eq!((c.len(), c[0].name.as_str(), next.as_deref()), (1, "c1", Some("/acct/c2")));
+        assert_eq!(parse_list_containers(&resp(200, &[], &page("<NextMarker/>"))).unwrap().1, None);
+        assert_eq!(parse_list_containers(&resp(200, &[], &page(""))).unwrap().1, None);
     }
 
     #[test]
