@@ -61,7 +61,7 @@ const DEFINITE = ['503', '500'];
 /// each kind equally likely. Headers and bodies are forwarded unchanged (Host included, so the
 /// signatures the client made for the proxy's address still verify), on a fresh upstream
 /// connection per request.
-async function faultProxy(target, rate, seed) {
+async function faultProxy(target, rate, seed, kinds = KINDS) {
   const up = new URL(target);
   const r = rng(seed);
   const stats = { requests: 0, ...Object.fromEntries(KINDS.map((k) => [k, 0])) };
@@ -69,8 +69,8 @@ async function faultProxy(target, rate, seed) {
     stats.requests++;
     let fault = null;
     if (r.unit() < rate) {
-      const allowed = req.method === 'POST' ? DEFINITE : KINDS;
-      fault = allowed[r.below(allowed.length)];
+      const allowed = req.method === 'POST' ? DEFINITE.filter((k) => kinds.includes(k)) : kinds;
+      fault = allowed.length ? allowed[r.below(allowed.length)] : null;
     }
     if (fault === 'reset') {
       stats.reset++;
@@ -238,6 +238,24 @@ async function provider(name, { upstream, open, bucket, big, leftovers, seed }) 
   console.log(`faults ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/// The error says whether the write may have been carried out: a lost answer (the server did it)
+/// is `outcomeUnknown`, a 503 (it did not) is not. One attempt, every request faulted one way.
+async function outcomeIsReported(open, upstream, bucket) {
+  const direct = open(upstream, {});
+  await direct.mkdir(bucket);
+  for (const [kind, unknown] of [['lost', true], ['503', false]]) {
+    const proxy = await faultProxy(upstream, 1, 7, [kind]);
+    const key = `${bucket}/outcome-${kind}`;
+    const e = await open(proxy.url, { max_attempts: 1 }).put(key, 'x').then(() => null, (err) => err);
+    proxy.close();
+    assert.ok(e && e.name === 'PailfsError', `${kind}: the put should fail`);
+    assert.equal(e.outcomeUnknown, unknown, `${kind}: outcomeUnknown (${e.kind}: ${e.message})`);
+    assert.equal(await direct.exists(key), unknown, `${kind}: the object exists exactly when the server carried the put out`);
+  }
+  await direct.rm(bucket, true);
+  console.log('faults S3 (moto): a lost answer rejects with outcomeUnknown (and the object is there); a 503 without');
+}
+
 const only = process.argv[2];
 const pid = process.pid;
 const s3 = (endpoint, key, secret, quirks) => (url, extra) => new PailFs({ endpoint_url: url, key, secret, part_size: 5 * MiB, ...(quirks ? { quirks } : {}), ...extra });
@@ -248,9 +266,10 @@ const providers = {
     upstream: env('PAILFS_S3S_ENDPOINT'), open: s3(null, env('PAILFS_S3S_KEY'), env('PAILFS_S3S_SECRET'), 's3s-fs'),
     bucket: `pailfs-jsfaults-${pid}`, big: 5 * MiB, seed: 0x5eed,
   }),
-  moto: () => {
+  moto: async () => {
     const endpoint = env('PAILFS_MOTO_ENDPOINT');
     const bucket = `pailfs-jsfaults-moto-${pid}`;
+    await outcomeIsReported(s3(null, env('PAILFS_MOTO_KEY'), env('PAILFS_MOTO_SECRET')), endpoint, `${bucket}-outcome`);
     return provider('S3 (moto)', {
       upstream: endpoint, open: s3(null, env('PAILFS_MOTO_KEY'), env('PAILFS_MOTO_SECRET')), bucket, big: 5 * MiB, seed: 0x3070,
       leftovers: async () => [...(await (await fetch(`${endpoint}/${bucket}?uploads`)).text()).matchAll(/<Key>(.*?)<\/Key>/g)].map((m) => m[1]),
