@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""The driver of `make bench-e2e` (scripts/bench-e2e.sh starts s3s-fs and builds the clients).
+"""The driver of `make bench-e2e` (scripts/bench-e2e.sh starts the servers and builds the clients).
+
+E2E_PROVIDER [s3] picks the server: s3 is s3s-fs, seeded through its data directory (below);
+gcs (fake-gcs-server) and azure (Azurite) are seeded through pailfs's API, untimed, and the
+written objects are checked by reading them back. E2E_SERVER names the server in the report.
 
 Seeds s3s-fs's data directory directly (it serves the files it finds), then runs each client
 operation as its own process and reads that process's CPU time (user + sys) from wait4: the
@@ -37,8 +41,15 @@ PART = setting("E2E_PART", 8 * 1024 * 1024)
 CONC = setting("E2E_CONC", 8)
 SMALL_CONC = setting("E2E_SMALL_CONC", 32)
 REPEAT = setting("E2E_REPEAT", 3)
-CLIENTS = os.environ.get("E2E_CLIENTS", "pailfs,object_store,s3fs").split(",")
-DATA = os.environ["E2E_DATA_ROOT"]
+PROVIDER = os.environ.get("E2E_PROVIDER", "s3")
+SERVER = os.environ.get("E2E_SERVER", "s3s-fs")
+# s3fs speaks S3 only; gcsfs and adlfs are not installed by the bench.
+CLIENTS = os.environ.get("E2E_CLIENTS", "pailfs,object_store,s3fs" if PROVIDER == "s3" else "pailfs,object_store").split(",")
+DATA = os.environ.get("E2E_DATA_ROOT", "")
+# GCS: no put. object_store writes GCS through the XML API (PUT /bucket/key, multipart POST
+# ?uploads), which fake-gcs-server refuses ("invalid uploadType"); storage-testbench takes the
+# PUT but lacks the XML listing object_store lists with.
+OPS = ["startup", "list", "get", "small"] if PROVIDER == "gcs" else ["startup", "list", "get", "put", "small"]
 TOOLS = os.environ.get("PAILFS_TOOLS", os.path.expanduser("~/.cache/pailfs"))
 
 COMMANDS = {
@@ -60,8 +71,41 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def big_file():
+    os.makedirs(OUT, exist_ok=True)
+    big = os.path.join(OUT, "big.bin")
+    if not os.path.exists(big) or os.path.getsize(big) != BIG_MIB << 20:
+        with open(big, "wb") as f:
+            for _ in range(BIG_MIB):
+                f.write(os.urandom(1 << 20))
+    return big
+
+
+def seed_api():
+    """GCS and Azure: the bucket, the listing keys, the small objects and the big one through pailfs."""
+    t = time.time()
+    run("pailfs", ["mkbucket"])
+    run("pailfs", ["seed", "list", str(KEYS), "16"])
+    run("pailfs", ["seed", "small", str(SMALL), "4096"])
+    big = big_file()
+    run("pailfs", ["put", big, "big.bin"])
+    log(f"seeded {KEYS} keys, {SMALL} small objects and the {BIG_MIB} MiB object through the API in {time.time() - t:.1f} s")
+    return big, sha256_file(big)
+
+
+def stored_as_big(key, digest):
+    """An object written by a client reads back (with pailfs, untimed) as the big file."""
+    back = os.path.join(OUT, "back.bin")
+    run("pailfs", ["get", key, back])
+    ok = sha256_file(back) == digest
+    os.remove(back)
+    return ok
+
+
 def seed():
     """The listing keys and small objects as files where s3s-fs serves them; the big objects via the API."""
+    if PROVIDER != "s3":
+        return seed_api()
     b = os.path.join(DATA, BUCKET)
     os.makedirs(os.path.join(b, "list"), exist_ok=True)
     os.makedirs(os.path.join(b, "small"), exist_ok=True)
@@ -72,12 +116,7 @@ def seed():
     for i in range(SMALL):
         with open(os.path.join(b, "small", f"{i:06d}"), "wb") as f:
             f.write(os.urandom(4096))
-    os.makedirs(OUT, exist_ok=True)
-    big = os.path.join(OUT, "big.bin")
-    if not os.path.exists(big) or os.path.getsize(big) != BIG_MIB << 20:
-        with open(big, "wb") as f:
-            for _ in range(BIG_MIB):
-                f.write(os.urandom(1 << 20))
+    big = big_file()
     log(f"seeded {KEYS} keys and {SMALL} small objects as files in {time.time() - t:.1f} s")
     # The big objects go in through the API, untimed: s3s-fs then keeps their ETag, where a file
     # placed by hand is hashed whole on every GET (1 GiB per ranged request).
@@ -152,7 +191,23 @@ def main():
 
     # (operation, arguments, check, runs, what to remove afterwards), per client. Clients take
     # turns within each repeat, so a warm or cold cache favours none of them.
+    def stored(key):
+        def check(rec):
+            expect(nbytes=BIG_MIB << 20)(rec)
+            if not stored_as_big(key, digest):
+                raise SystemExit(f"{rec['client']} {rec['op']}: the bytes stored differ from what was written")
+
+        return check
+
     def plan(client):
+        if PROVIDER != "s3":
+            return [
+                ("startup", ["list", "nothing"], expect(items=0), REPEAT, None),
+                ("list", ["list", "list"], expect(items=KEYS), 1, None),
+                ("get", ["get", "big.bin", got], same_as_big(got), REPEAT, got),
+                ("put", ["put", big, f"put-{client}"], stored(f"put-{client}"), REPEAT, ("key", f"put-{client}")),
+                ("small", ["small", "small", str(SMALL)], expect(items=SMALL, nbytes=SMALL * 4096), REPEAT, None),
+            ]
         put_key = os.path.join(DATA, BUCKET, f"put-{client}")
         return [
             ("startup", ["list", "nothing"], expect(items=0), REPEAT, None),
@@ -162,15 +217,18 @@ def main():
             ("small", ["small", "small", str(SMALL)], expect(items=SMALL, nbytes=SMALL * 4096), REPEAT, None),
         ]
 
-    for i, op in enumerate(["startup", "list", "get", "put", "small"]):
+    for op in OPS:
         runs = {c: [] for c in CLIENTS}
-        for rep in range(plan(CLIENTS[0])[i][3]):
+        step = lambda client: next(s for s in plan(client) if s[0] == op)  # noqa: E731
+        for rep in range(step(CLIENTS[0])[3]):
             for client in CLIENTS:
-                _, args, check, _, leftover = plan(client)[i]
+                _, args, check, _, leftover = step(client)
                 rec = run(client, args)
                 check(rec)
                 runs[client].append(rec)
-                if leftover:
+                if isinstance(leftover, tuple):
+                    run("pailfs", ["rm", leftover[1]])
+                elif leftover:
                     os.remove(leftover)
         for client in CLIENTS:
             r = summarize(client, op, runs[client])
@@ -180,32 +238,35 @@ def main():
     # cat_ranges coalescing (pailfs alone: the same 1000 ranges of 4 KiB, 12 KiB apart, in a
     # 16 MiB object; s3s-fs's own cost per request dominates the uncoalesced wall time).
     coalesce = []
-    if "pailfs" in CLIENTS:
+    if "pailfs" in CLIENTS and PROVIDER == "s3":
         for gap in (0, 1 << 20):
             os.environ["E2E_COALESCE"] = str(gap)
             r = median_run("pailfs", ["ranges", "ranges.bin", "1000", "12288"], expect(items=1000, nbytes=1000 * 4096), REPEAT)
             coalesce.append(r | {"coalesce_gap": gap})
         os.environ.pop("E2E_COALESCE")
 
+    if PROVIDER != "s3":
+        run("pailfs", ["rmbucket"])
     machine = {
+        "server": SERVER,
         "date": time.strftime("%Y-%m-%d"),
         "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
         "cores": os.cpu_count(),
         "os": platform.platform(),
         "settings": {"keys": KEYS, "big_mib": BIG_MIB, "small": SMALL, "part": PART, "conc": CONC, "small_conc": SMALL_CONC, "repeat": REPEAT},
     }
-    with open(os.path.join(OUT, "results.json"), "w") as f:
+    with open(os.path.join(OUT, "results.json" if PROVIDER == "s3" else f"results-{PROVIDER}.json"), "w") as f:
         json.dump({"machine": machine, "results": results, "coalesce": coalesce}, f, indent=1)
     print(report(machine, results, coalesce))
 
 
 def report(machine, results, coalesce):
     by = {(r["client"], r["op"]): r for r in results}
-    ops = ["startup", "list", "get", "put", "small"]
+    ops = OPS
     clients = [c for c in CLIENTS if (c, "list") in by]
     s = machine["settings"]
     lines = [
-        f"{machine['date']}, {machine['cpu']}, {machine['cores']} cores; {s['keys']} keys listed, {s['big_mib']} MiB get/put "
+        f"{machine['server']}; {machine['date']}, {machine['cpu']}, {machine['cores']} cores; {s['keys']} keys listed, {s['big_mib']} MiB get/put "
         f"in {s['part'] >> 20} MiB parts/ranges with {s['conc']} in flight, {s['small']} × 4 KiB reads with {s['small_conc']} in flight; "
         f"median of {s['repeat']} runs (list: 1). Wall and CPU in seconds; CPU is user+sys of the client process, startup included.",
         "",

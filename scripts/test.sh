@@ -85,6 +85,9 @@ cargo test --all-targets -- --ignored
 step "the wasm package in Node 20 against s3s-fs, moto, Azurite and storage-testbench"
 node tests/js/node.test.mjs
 
+step "the fault test through the wasm package in Node: s3s-fs, moto, storage-testbench, Azurite behind a fault proxy (about a minute)"
+node tests/js/faults.test.mjs
+
 step "the Python package inside Pyodide (Node 20, JSPI): fsspec's compliance suite against moto and storage-testbench, pailfs's cases against moto"
 scripts/pyodide.sh test
 

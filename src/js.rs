@@ -38,6 +38,7 @@ fn js_error(e: Error) -> JsValue {
     set("code", e.code.as_deref().map_or(JsValue::NULL, JsValue::from_str));
     set("status", e.status.map_or(JsValue::NULL, |s| JsValue::from_f64(s.into())));
     set("retryable", JsValue::from_bool(e.retryable));
+    set("outcomeUnknown", JsValue::from_bool(e.outcome_unknown));
     err.into()
 }
 
@@ -219,8 +220,9 @@ export interface Entry {
   contentType: string | null;
   /** e.g. "STANDARD", "GLACIER"; from listings, or a HEAD where the server sends it. */
   storageClass: string | null;
-  /** User metadata (`x-amz-meta-*`), names lower-cased; filled by info(), empty in listings.
-   * In a browser, only the names the bucket's CORS rule exposes are visible. */
+  /** User metadata (S3 `x-amz-meta-*` and Azure `x-ms-meta-*`, names lower-cased; GCS
+   * `metadata`, names as stored); filled by info(), and in GCS listings (S3's and Azure's
+   * carry none). In a browser, only the headers the bucket's CORS rule exposes are visible. */
   metadata: Record<string, string>;
   /** The object's version id, where the store keeps versions. */
   version: string | null;
@@ -288,6 +290,9 @@ export interface PailfsError extends Error {
   code: string | null;
   status: number | null;
   retryable: boolean;
+  /** The request may have reached the server before it failed (a reset or a timeout after
+   * sending): a write may have been carried out all the same. */
+  outcomeUnknown: boolean;
   /** The bucket (container) and key the failed call concerned, where it concerned one. */
   bucket: string | null;
   key: string | null;
@@ -581,7 +586,7 @@ async fn upload(
     opts: crate::core::types::PutOptions,
     on_progress: Option<js_sys::Function>,
     signal: &Option<web_sys::AbortSignal>,
-) -> Result<(), Error> {
+) -> Result<crate::core::types::ObjectMeta, Error> {
     let total = source.len();
     let mut w = abortable(signal, fs.open_write(path, opts)).await?;
     let sent = Rc::new(std::cell::Cell::new(0u64));
@@ -601,9 +606,13 @@ async fn upload(
         w.close_meta().await
     };
     match abortable(signal, write).await {
-        // An empty object sends no bytes: still say it is done.
-        Ok(_) if total == 0 => progress(&on_progress, 0, 0),
-        Ok(_) => {}
+        Ok(meta) => {
+            // An empty object sends no bytes: still say it is done.
+            if total == 0 {
+                progress(&on_progress, 0, 0);
+            }
+            Ok(meta)
+        }
         Err(e) if e.kind == ErrorKind::Cancelled => {
             // A CreateMultipartUpload in flight is let finish, so that its upload id is known;
             // then dropping the writer cancels its other requests and queues the abort of its
@@ -620,14 +629,22 @@ async fn upload(
             let timer = FetchTransport::default();
             let waited = std::pin::pin!(timer.sleep(CLEANUP_WAIT));
             futures::future::select(cleaned, waited).await;
-            return Err(e);
+            Err(e)
         }
         Err(e) => {
             let _ = w.abort().await;
-            return Err(e);
+            Err(e)
         }
     }
-    Ok(())
+}
+
+/// The entry of an object just written: from a HEAD (which has every field), else from what the
+/// upload's answer said, since the write was accepted and must not be reported as failed.
+async fn written(fs: &Fs, path: &str, meta: crate::core::types::ObjectMeta) -> JsValue {
+    match fs.info(path).await {
+        Ok(e) => entry(&e),
+        Err(_) => entry(&Entry::object(&crate::fs::path::split_path(path).0, meta)),
+    }
 }
 
 /// How long a cancelled put waits for its cleanup (the abort of its upload) before rejecting;
@@ -806,8 +823,8 @@ impl PailFs {
         let fs = self.fs.clone();
         let signal = call_signal(options);
         future_to_promise(async move {
-            upload(&fs, &path, &Source::Array(data), Default::default(), None, &signal).await.map_err(js_error)?;
-            Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+            let meta = upload(&fs, &path, &Source::Array(data), Default::default(), None, &signal).await.map_err(js_error)?;
+            Ok(written(&fs, &path, meta).await)
         })
     }
 
@@ -830,8 +847,8 @@ impl PailFs {
         let signal = signal(&options);
         future_to_promise(async move {
             let source = Source::of(data)?;
-            upload(&fs, &path, &source, write_options(&options)?, on_progress, &signal).await.map_err(js_error)?;
-            Ok(entry(&fs.info(&path).await.map_err(js_error)?))
+            let meta = upload(&fs, &path, &source, write_options(&options)?, on_progress, &signal).await.map_err(js_error)?;
+            Ok(written(&fs, &path, meta).await)
         })
     }
 

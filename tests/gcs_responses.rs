@@ -39,6 +39,8 @@ fn check_object(path: &Path) {
     assert_eq!((m.content_type.as_deref(), m.storage_class.as_deref()), (Some("image/png"), Some("STANDARD")));
     assert_eq!(m.last_modified.unwrap().to_rfc3339(), "2022-08-15T11:33:34.866+00:00");
     assert_eq!((o.md5.as_deref(), o.crc32c.as_deref()), (Some("fHcEH1vPwA6eTPqxuasXcg=="), Some("j/un9g==")));
+    // The user metadata, from the `metadata` object.
+    assert_eq!(m.metadata, [("location".to_string(), "everywhere".to_string())]);
     // The same answer, read as a finished resumable upload, reports the whole size.
     let ack = gcs::parse_chunk_ack(&answer(200, path)).unwrap();
     assert_eq!((ack.committed, ack.object.as_ref()), (56535, Some(m)));

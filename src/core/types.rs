@@ -14,8 +14,9 @@ pub struct ObjectMeta {
     pub storage_class: Option<String>,
     pub content_type: Option<String>,
     pub version: Option<String>,
-    /// User metadata (S3 `x-amz-meta-*`, GCS `metadata`, Azure `x-ms-meta-*`), names lower-cased,
-    /// sorted by name. Only a HEAD or GET fills it: listings do not carry it.
+    /// User metadata (S3 `x-amz-meta-*`, GCS `metadata`, Azure `x-ms-meta-*`), sorted by name;
+    /// the names of S3 and Azure (headers) lower-cased, GCS's as stored. A HEAD or GET fills
+    /// it; listings of S3 and Azure do not carry it, GCS's do.
     pub metadata: Vec<(String, String)>,
     /// The base64 MD5 of the whole content, where the service keeps one and said so (Azure's
     /// `Content-MD5`): what proves a write whose answer was lost was carried out.

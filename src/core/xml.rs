@@ -13,6 +13,8 @@ pub struct Node {
     pub name: String,
     pub text: String,
     pub children: Vec<Node>,
+    /// Attributes by local name, values unescaped (Azure's `<Name Encoded="true">`).
+    pub attrs: Vec<(String, String)>,
 }
 
 impl Node {
@@ -26,6 +28,11 @@ impl Node {
         self.children.iter().filter(move |c| c.name == name)
     }
 
+    /// The value of this element's attribute `name`.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
     /// Text of the first child with this name.
     pub fn text_of(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
@@ -34,6 +41,18 @@ impl Node {
 
 fn bad(msg: impl std::fmt::Display) -> Error {
     Error::invalid_response(format!("malformed XML: {msg}"))
+}
+
+/// An element of this start (or empty) tag, its attributes read.
+fn element(e: &quick_xml::events::BytesStart) -> Result<Node> {
+    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(bad)?;
+        let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+        attrs.push((key, a.unescape_value().map_err(bad)?.into_owned()));
+    }
+    Ok(Node { name, attrs, ..Node::default() })
 }
 
 /// Parse one XML document into its root element.
@@ -50,14 +69,13 @@ pub fn parse(body: &[u8]) -> Result<Node> {
                 if root.is_some() {
                     return Err(bad("content after the root element"));
                 }
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                stack.push(Node { name, ..Node::default() });
+                stack.push(element(&e)?);
             }
             Event::Empty(e) => {
                 if root.is_some() {
                     return Err(bad("content after the root element"));
                 }
-                let node = Node { name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(), ..Node::default() };
+                let node = element(&e)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None => root = Some(node),

@@ -203,6 +203,28 @@ mod tests {
     }
 
     #[test]
+    fn the_container_listing_follows_next_marker() {
+        use crate::fs::Store;
+        let page = |names: &[&str], next: &str| {
+            let c: String = names.iter().map(|n| format!("<Container><Name>{n}</Name><Properties/></Container>")).collect();
+            format!("<EnumerationResults><Containers>{c}</Containers><NextMarker>{next}</NextMarker></EnumerationResults>")
+        };
+        let s =
+            Script::new(vec![answer(200, &[], page(&["c1", "c2"], "/devstoreaccount1/c3")), answer(200, &[], page(&["c3"], ""))]);
+        let store = fs(&s);
+        let names: Vec<String> =
+            futures::executor::block_on(store.store().list_buckets()).unwrap().into_iter().map(|b| b.name).collect();
+        assert_eq!(names, ["c1", "c2", "c3"]);
+        assert_eq!(
+            seen(&s),
+            [
+                "GET http://127.0.0.1:9/devstoreaccount1?comp=list&maxresults=5000",
+                "GET http://127.0.0.1:9/devstoreaccount1?comp=list&maxresults=5000&marker=%2Fdevstoreaccount1%2Fc3"
+            ]
+        );
+    }
+
+    #[test]
     fn a_failed_block_commits_nothing() {
         let denied = "<?xml version=\"1.0\"?><Error><Code>AuthorizationFailure</Code><Message>no</Message></Error>";
         let s = Script::new(vec![answer(201, &[], ""), answer(403, &[], denied), answer(201, &[], "")]);

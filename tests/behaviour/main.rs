@@ -732,3 +732,66 @@ async fn azurite_anonymous_reads_a_public_container() {
     );
     fs.rm(&bucket, true).await.unwrap();
 }
+
+/// info() carries the user metadata GCS keeps in the object's `metadata` (set here by a raw
+/// objects.patch, since the store's writes set none), names as stored.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn gcs_info_carries_user_metadata() {
+    let fx = gcs().await;
+    fx.fs.pipe(&fx.p("meta.txt"), bytes::Bytes::from_static(b"m")).await.unwrap();
+    let url = format!("{}/storage/v1/b/{}/o/meta.txt", env("PAILFS_GCS_ENDPOINT"), fx.bucket);
+    let patch = serde_json::json!({ "metadata": { "Owner": "ada <lovelace>", "case": "kept" } });
+    let r = reqwest::Client::new()
+        .patch(url)
+        .header("content-type", "application/json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let e = fx.fs.info(&fx.p("meta.txt")).await.unwrap();
+    let mut md = e.meta.unwrap().metadata;
+    // The testbench's own departure: it records how each object was uploaded in entries of its
+    // own (x_emulator_*, x_testbench_*), which GCS does not add.
+    md.retain(|(k, _)| !k.starts_with("x_emulator_") && !k.starts_with("x_testbench_"));
+    assert_eq!(md, [("Owner".to_string(), "ada <lovelace>".to_string()), ("case".to_string(), "kept".to_string())]);
+    fx.cleanup().await;
+}
+
+/// info() carries the `x-ms-meta-*` headers of Get Blob Properties, names lower-cased: the blob
+/// is written by a raw Put Blob signed with the account key (Azurite checks the signature).
+#[tokio::test]
+#[ignore = "needs Azurite: make test"]
+async fn azurite_info_carries_user_metadata() {
+    use pailfs::core::http::{Method, Request};
+    use pailfs::transport::Transport;
+    let fx = azurite().await;
+    let url = url::Url::parse(&env("PAILFS_AZURITE_BLOB")).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let path = format!("{}/{}/meta.txt", url.path().trim_end_matches('/'), fx.bucket);
+    let mut req = Request::new(Method::Put, url.scheme(), &host, path)
+        .header("x-ms-blob-type", "BlockBlob")
+        .header("Content-Type", "text/csv")
+        .header("x-ms-meta-Owner", "ada")
+        .header("x-ms-meta-category", "x y")
+        .with_body("m");
+    let key = Secret::new(env("PAILFS_AZURITE_KEY"));
+    pailfs::core::sign::azure::sign_shared_key(
+        &mut req,
+        &env("PAILFS_AZURITE_ACCOUNT"),
+        &key,
+        std::time::SystemTime::now().into(),
+    )
+    .unwrap();
+    let r = ReqwestTransport::default().send(req).await.unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let e = fx.fs.info(&fx.p("meta.txt")).await.unwrap();
+    let m = e.meta.unwrap();
+    assert_eq!(m.content_type.as_deref(), Some("text/csv"));
+    assert_eq!(m.metadata, [("category".to_string(), "x y".to_string()), ("owner".to_string(), "ada".to_string())]);
+    // Listings carry none.
+    let listed = fx.fs.ls(&fx.bucket).await.unwrap();
+    assert!(listed.iter().all(|e| e.meta.as_ref().is_none_or(|m| m.metadata.is_empty())));
+    fx.cleanup().await;
+}

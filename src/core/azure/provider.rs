@@ -45,8 +45,14 @@ impl Provider for AzureConfig {
         rs::parse_error(resp)
     }
 
+    /// The first page; the driver pages with `list_buckets_page`.
     fn list_buckets(&self) -> Result<Call<Vec<BucketInfo>>> {
-        Ok(Call::new(rq::list_containers(self)?, rs::parse_list_containers))
+        Ok(self.list_buckets_page(None)?.map(|(b, _)| b))
+    }
+
+    /// A page of up to 5000 containers; `NextMarker` asks for the next.
+    fn list_buckets_page(&self, marker: Option<&str>) -> Result<Call<(Vec<BucketInfo>, Option<String>)>> {
+        Ok(Call::new(rq::list_containers(self, marker)?, rs::parse_list_containers))
     }
 
     fn create_bucket(&self, bucket: &str) -> Result<Call<()>> {

@@ -51,9 +51,14 @@ fn with_body(req: Request, body: Bytes) -> Request {
     req.header("Content-Length", len.to_string()).with_body(body)
 }
 
-/// List Containers: the first page (up to [`MAX_CONTAINERS`]).
-pub fn list_containers(cfg: &AzureConfig) -> Result<Request> {
-    Ok(cfg.service(Method::Get).query_param("comp", "list").query_param("maxresults", MAX_CONTAINERS.to_string()))
+/// List Containers: a page of up to [`MAX_CONTAINERS`], from `marker` (the previous page's
+/// `NextMarker`) or the first.
+pub fn list_containers(cfg: &AzureConfig, marker: Option<&str>) -> Result<Request> {
+    let req = cfg.service(Method::Get).query_param("comp", "list").query_param("maxresults", MAX_CONTAINERS.to_string());
+    Ok(match marker {
+        Some(m) => req.query_param("marker", m),
+        None => req,
+    })
 }
 
 /// Create Container (private: no public access header).
@@ -259,7 +264,14 @@ mod tests {
             r.url(),
             "http://127.0.0.1:10000/devstoreaccount1/ct1?restype=container&comp=list&prefix=a%2F&delimiter=%2F&marker=m1&maxresults=1"
         );
-        assert_eq!(list_containers(&cfg()).unwrap().url(), "http://127.0.0.1:10000/devstoreaccount1?comp=list&maxresults=5000");
+        assert_eq!(
+            list_containers(&cfg(), None).unwrap().url(),
+            "http://127.0.0.1:10000/devstoreaccount1?comp=list&maxresults=5000"
+        );
+        assert_eq!(
+            list_containers(&cfg(), Some("/acct/c 2")).unwrap().url(),
+            "http://127.0.0.1:10000/devstoreaccount1?comp=list&maxresults=5000&marker=%2Facct%2Fc%202"
+        );
     }
 
     #[test]

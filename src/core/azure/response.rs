@@ -154,25 +154,41 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 }
 
 /// List Containers: the names and their last-modified times (Azure reports no creation time
-/// here; the last change of the container's properties is the nearest it has).
-pub fn parse_list_containers(resp: &Response) -> Result<Vec<BucketInfo>> {
+/// here; the last change of the container's properties is the nearest it has), and the marker
+/// of the next page (none, or an empty `<NextMarker/>`, on the last).
+pub fn parse_list_containers(resp: &Response) -> Result<(Vec<BucketInfo>, Option<String>)> {
     let r = root(resp, "EnumerationResults")?;
-    let Some(list) = r.child("Containers") else { return Ok(Vec::new()) };
-    list.all("Container")
+    let next = nonempty(r.text_of("NextMarker")).map(str::to_string);
+    let Some(list) = r.child("Containers") else { return Ok((Vec::new(), next)) };
+    let containers = list
+        .all("Container")
         .map(|c| {
             let name = nonempty(c.text_of("Name")).ok_or_else(|| invalid("<Container> lacks <Name>"))?;
             let created = c.child("Properties").and_then(|p| nonempty(p.text_of("Last-Modified"))).map(http_time).transpose()?;
             Ok(BucketInfo { name: name.to_string(), created })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((containers, next))
+}
+
+/// A listed `<Name>`: a name holding characters XML 1.0 cannot carry comes percent-encoded,
+/// marked `Encoded="true"`.
+fn listed_name(n: &Node) -> Result<String> {
+    if n.attr("Encoded") != Some("true") {
+        return Ok(n.text.clone());
+    }
+    percent_encoding::percent_decode_str(&n.text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| invalid(format!("encoded name {:?} is not UTF-8", n.text)))
 }
 
 /// One `<Blob>` of a listing.
 fn listed_blob(b: &Node) -> Result<ObjectMeta> {
-    let name = b.child("Name").ok_or_else(|| invalid("<Blob> lacks <Name>"))?;
-    let p = b.child("Properties").ok_or_else(|| invalid(format!("<Blob> {:?} lacks <Properties>", name.text)))?;
+    let name = listed_name(b.child("Name").ok_or_else(|| invalid("<Blob> lacks <Name>"))?)?;
+    let p = b.child("Properties").ok_or_else(|| invalid(format!("<Blob> {name:?} lacks <Properties>")))?;
     let size = number(p.text_of("Content-Length").ok_or_else(|| invalid("<Properties> lacks <Content-Length>"))?, "size")?;
-    let mut m = ObjectMeta::new(name.text.clone(), size);
+    let mut m = ObjectMeta::new(name, size);
     m.last_modified = nonempty(p.text_of("Last-Modified")).map(http_time).transpose()?;
     m.etag = nonempty(p.text_of("Etag")).map(|t| unquote(t).to_string());
     m.content_type = nonempty(p.text_of("Content-Type")).map(str::to_string);
@@ -192,8 +208,8 @@ pub fn parse_list_blobs(resp: &Response, skip: Option<&str>) -> Result<ListPage>
             match n.name.as_str() {
                 "Blob" => page.objects.push(listed_blob(n)?),
                 "BlobPrefix" => {
-                    let name = nonempty(n.text_of("Name")).ok_or_else(|| invalid("<BlobPrefix> lacks <Name>"))?;
-                    page.prefixes.push(name.to_string());
+                    let name = n.child("Name").map(listed_name).transpose()?.filter(|s| !s.is_empty());
+                    page.prefixes.push(name.ok_or_else(|| invalid("<BlobPrefix> lacks <Name>"))?);
                 }
                 _ => {}
             }
@@ -217,6 +233,14 @@ fn meta_from_headers(key: &str, resp: &Response, size: u64) -> Result<ObjectMeta
     m.content_type = nonempty(h.get("content-type")).map(str::to_string);
     m.storage_class = nonempty(h.get("x-ms-access-tier")).map(str::to_string);
     m.version = nonempty(h.get("x-ms-version-id")).map(str::to_string);
+    m.metadata = h
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            k.strip_prefix("x-ms-meta-").map(|name| (name.to_string(), v.to_string()))
+        })
+        .collect();
+    m.metadata.sort();
     Ok(m)
 }
 
@@ -389,6 +413,60 @@ mod tests {
             h.set(*k, *v);
         }
         Response::new(status, h, body.to_string())
+    }
+
+    #[test]
+    fn container_pages_carry_the_next_marker() {
+        let page = |next: &str| {
+            format!(
+                "<EnumerationResults><Containers><Container><Name>c1</Name><Properties><Last-Modified>Mon, 01 Dec 2025 10:00:00 GMT</Last-Modified></Properties></Container></Containers>{next}</EnumerationResults>"
+            )
+        };
+        let (c, next) = parse_list_containers(&resp(200, &[], &page("<NextMarker>/acct/c2</NextMarker>"))).unwrap();
+        assert_eq!((c.len(), c[0].name.as_str(), next.as_deref()), (1, "c1", Some("/acct/c2")));
+        assert_eq!(parse_list_containers(&resp(200, &[], &page("<NextMarker/>"))).unwrap().1, None);
+        assert_eq!(parse_list_containers(&resp(200, &[], &page(""))).unwrap().1, None);
+    }
+
+    #[test]
+    fn encoded_names_are_decoded() {
+        // A name with a character XML 1.0 cannot hold (U+0001) comes percent-encoded and marked;
+        // an unmarked name is taken as it is, `%` included.
+        let body = r#"<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>
+            <Blob><Name Encoded="true">a%01b%20%C3%BC</Name><Properties><Content-Length>1</Content-Length></Properties></Blob>
+            <Blob><Name>plain%41</Name><Properties><Content-Length>2</Content-Length></Properties></Blob>
+            <BlobPrefix><Name Encoded="true">dir%02/</Name></BlobPrefix></Blobs><NextMarker/></EnumerationResults>"#;
+        let page = parse_list_blobs(&resp(200, &[], body), None).unwrap();
+        let names: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(names, ["a\u{1}b ü", "plain%41"]);
+        assert_eq!(page.prefixes, ["dir\u{2}/"]);
+        let bad = r#"<EnumerationResults><Blobs><Blob><Name Encoded="true">%FF</Name><Properties><Content-Length>1</Content-Length></Properties></Blob></Blobs></EnumerationResults>"#;
+        assert_eq!(parse_list_blobs(&resp(200, &[], bad), None).unwrap_err().kind, ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn properties_carry_user_metadata() {
+        // Get Blob Properties as documented: each `x-ms-meta-name: value` is a metadata item;
+        // other `x-ms-` headers are not.
+        let r = resp(
+            200,
+            &[
+                ("Content-Length", "11"),
+                ("Content-Type", "text/plain"),
+                ("ETag", "\"0x8D\""),
+                ("x-ms-meta-Owner", "ada <lovelace>"),
+                ("x-ms-meta-category", "x y"),
+                ("x-ms-meta-empty", ""),
+                ("x-ms-blob-type", "BlockBlob"),
+                ("x-ms-request-id", "r"),
+            ],
+            "",
+        );
+        let m = parse_properties("k", &r).unwrap();
+        let md: Vec<(&str, &str)> = m.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(md, [("category", "x y"), ("empty", ""), ("owner", "ada <lovelace>")]);
+        assert_eq!((m.size, m.etag.as_deref()), (11, Some("0x8D")));
+        assert!(parse_properties("k", &resp(200, &[("content-length", "0")], "")).unwrap().metadata.is_empty());
     }
 
     #[test]

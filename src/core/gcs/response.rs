@@ -82,7 +82,23 @@ pub fn object_from_json(v: &Value) -> Result<GcsObject> {
     m.last_modified = time(v, "updated")?;
     m.content_type = text(v, "contentType").map(str::to_string);
     m.storage_class = text(v, "storageClass").map(str::to_string);
+    m.metadata = user_metadata(v)?;
     Ok(GcsObject { meta: m, md5: text(v, "md5Hash").map(str::to_string), crc32c: text(v, "crc32c").map(str::to_string) })
+}
+
+/// The object's `metadata` (user metadata: string values, names as stored, since JSON keeps
+/// their case), sorted by name.
+fn user_metadata(v: &Value) -> Result<Vec<(String, String)>> {
+    let Some(md) = v.get("metadata").filter(|m| !m.is_null()) else { return Ok(Vec::new()) };
+    let md = md.as_object().ok_or_else(|| invalid("`metadata` is not an object"))?;
+    let mut out = md
+        .iter()
+        .map(|(k, v)| {
+            v.as_str().map(|s| (k.clone(), s.to_string())).ok_or_else(|| invalid(format!("metadata {k:?} is not a string")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.sort();
+    Ok(out)
 }
 
 /// objects.get (metadata).

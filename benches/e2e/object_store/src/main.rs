@@ -2,13 +2,18 @@
 //! operation per process, so the driver can read this process's CPU time alone.
 //!
 //! usage: bench-e2e-object-store list PREFIX | get KEY FILE | put FILE KEY | small PREFIX COUNT
-//! env: E2E_ENDPOINT, E2E_KEY, E2E_SECRET, E2E_BUCKET, E2E_PART (bytes), E2E_CONC, E2E_SMALL_CONC
+//! env: E2E_PROVIDER (s3, gcs or azure; default s3), E2E_ENDPOINT, E2E_KEY, E2E_SECRET (S3),
+//!      E2E_ACCOUNT, E2E_KEY (Azure; AZURITE_BLOB_STORAGE_URL the emulator's address), E2E_BUCKET,
+//!      E2E_PART (bytes), E2E_CONC, E2E_SMALL_CONC
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt, stream};
+use object_store::ClientOptions;
 use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,17 +29,44 @@ fn num(k: &str) -> usize {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        AmazonS3Builder::new()
-            .with_endpoint(env("E2E_ENDPOINT"))
-            .with_allow_http(true)
-            .with_virtual_hosted_style_request(false)
-            .with_region("us-east-1")
-            .with_bucket_name(env("E2E_BUCKET"))
-            .with_access_key_id(env("E2E_KEY"))
-            .with_secret_access_key(env("E2E_SECRET"))
-            .build()?,
-    );
+    let store: Arc<dyn ObjectStore> = match std::env::var("E2E_PROVIDER").as_deref().unwrap_or("s3") {
+        "s3" => Arc::new(
+            AmazonS3Builder::new()
+                .with_endpoint(env("E2E_ENDPOINT"))
+                .with_allow_http(true)
+                .with_virtual_hosted_style_request(false)
+                .with_region("us-east-1")
+                .with_bucket_name(env("E2E_BUCKET"))
+                .with_access_key_id(env("E2E_KEY"))
+                .with_secret_access_key(env("E2E_SECRET"))
+                .build()?,
+        ),
+        // An emulator, as object_store's own tests reach fake-gcs-server: a "service account"
+        // naming the base URL, with OAuth turned off.
+        "gcs" => {
+            let key = format!(
+                r#"{{"gcs_base_url": "{}", "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""}}"#,
+                env("E2E_ENDPOINT")
+            );
+            Arc::new(
+                GoogleCloudStorageBuilder::new()
+                    .with_bucket_name(env("E2E_BUCKET"))
+                    .with_service_account_key(key)
+                    .with_client_options(ClientOptions::new().with_allow_http(true))
+                    .build()?,
+            )
+        }
+        // Azurite: its address in AZURITE_BLOB_STORAGE_URL (the driver sets it).
+        "azure" => Arc::new(
+            MicrosoftAzureBuilder::new()
+                .with_use_emulator(true)
+                .with_account(env("E2E_ACCOUNT"))
+                .with_access_key(env("E2E_KEY"))
+                .with_container_name(env("E2E_BUCKET"))
+                .build()?,
+        ),
+        other => return Err(format!("E2E_PROVIDER {other:?}: s3, gcs or azure").into()),
+    };
     let (part, conc, small_conc) = (num("E2E_PART"), num("E2E_CONC"), num("E2E_SMALL_CONC"));
     let t = Instant::now();
     let (items, bytes) = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
