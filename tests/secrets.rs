@@ -108,6 +108,19 @@ fn credentials_signers_and_signed_requests_redact() {
     assert_clean("presign error", &format!("{err} {err:?}"), &sigs);
 }
 
+/// A credential endpoint's answer (container credentials, STS, IMDS, an OAuth token) holds the
+/// secret in its body: a Response prints its length, never its bytes.
+#[test]
+fn a_credential_answer_does_not_print_its_body() {
+    let body = format!(
+        r#"{{"AccessKeyId":"ASIAVISIBLE","SecretAccessKey":"{SECRET}","Token":"{TOKEN}","Expiration":"2030-01-01T00:00:00Z"}}"#
+    );
+    let resp = Response::new(200, Headers::new(), body.clone());
+    let shown = format!("{resp:?}");
+    assert_clean("credential answer", &shown, &[]);
+    assert!(shown.contains("status: 200") && shown.contains(&format!("body_len: {}", body.len())), "{shown}");
+}
+
 #[test]
 fn the_authorization_seam_redacts() {
     let now = "2024-01-01T00:00:00Z".parse().unwrap();

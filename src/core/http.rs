@@ -255,11 +255,23 @@ impl std::fmt::Debug for Request {
 }
 
 /// A response as the transport received it, body fully read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
     pub headers: Headers,
     pub body: Bytes,
+}
+
+/// The body's length only: a credential endpoint's answer (STS, IMDS, container credentials,
+/// OAuth tokens) holds secrets in its body, and a Debug print must never show one.
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl Response {
