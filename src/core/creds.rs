@@ -7,6 +7,7 @@
 //!
 //! Every secret is a [`Secret`], which prints as `<redacted>` in Debug and Display.
 
+pub mod google;
 pub mod imds;
 pub mod profile;
 pub mod sts;
