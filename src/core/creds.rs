@@ -150,6 +150,13 @@ pub trait CredentialFetch: Send {
     fn failed(&mut self, err: Error, _now: DateTime<Utc>) -> Error {
         err
     }
+
+    /// Sending the last request failed with `err`: credentials to finish with instead of
+    /// failing ([`OrAnonymous`]: a metadata server that is not there means anonymous access).
+    /// Asked before [`failed`](Self::failed); by default `None`.
+    fn fallback(&mut self, _err: &Error, _now: DateTime<Utc>) -> Option<Expiring> {
+        None
+    }
 }
 
 /// What a [`CredentialFetch`] asks of the driver.
@@ -587,6 +594,68 @@ impl CredentialFetch for LastFetch<'_> {
     fn failed(&mut self, err: Error, now: DateTime<Utc>) -> Error {
         let e = self.inner.failed(err, now);
         self.p.failed(e)
+    }
+}
+
+/// The last source of a chain whose documented last step is anonymous access (GCS, as gcsfs
+/// does): until it has once answered, any failure of it (no server, a refusal, an odd answer)
+/// gives [`Credentials::Anonymous`], which never expires, so a machine without the source pays
+/// for one try. Once it has answered, its failures are errors (the cache keeps a valid token).
+pub struct OrAnonymous {
+    source: Box<dyn CredentialProvider>,
+    found: AtomicBool,
+}
+
+impl OrAnonymous {
+    pub fn new(source: Box<dyn CredentialProvider>) -> Self {
+        OrAnonymous { source, found: AtomicBool::new(false) }
+    }
+
+    fn anonymous(&self) -> Option<Expiring> {
+        let found = self.found.load(Ordering::Relaxed);
+        (!found).then_some(Expiring { credentials: Credentials::Anonymous, expires: None })
+    }
+}
+
+impl fmt::Debug for OrAnonymous {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}, else anonymous", self.source)
+    }
+}
+
+impl CredentialProvider for OrAnonymous {
+    fn fetch(&self, now: DateTime<Utc>) -> Result<Box<dyn CredentialFetch + '_>> {
+        match self.source.fetch(now) {
+            Ok(inner) => Ok(Box::new(OrAnonymousFetch { p: self, inner })),
+            Err(e) => self.anonymous().map(ready).ok_or(e),
+        }
+    }
+}
+
+struct OrAnonymousFetch<'a> {
+    p: &'a OrAnonymous,
+    inner: Box<dyn CredentialFetch + 'a>,
+}
+
+impl CredentialFetch for OrAnonymousFetch<'_> {
+    fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep> {
+        match self.inner.next(answer, now) {
+            Ok(step) => {
+                if matches!(step, FetchStep::Done(_)) {
+                    self.p.found.store(true, Ordering::Relaxed);
+                }
+                Ok(step)
+            }
+            Err(e) => self.p.anonymous().map(FetchStep::Done).ok_or(e),
+        }
+    }
+
+    fn failed(&mut self, err: Error, now: DateTime<Utc>) -> Error {
+        self.inner.failed(err, now)
+    }
+
+    fn fallback(&mut self, err: &Error, now: DateTime<Utc>) -> Option<Expiring> {
+        self.inner.fallback(err, now).or_else(|| self.p.anonymous())
     }
 }
 

@@ -119,9 +119,16 @@ impl KeyFile {
                 token_uri,
             })),
             other => {
-                let shown = if other.len() <= 40 { format!("{other:?}") } else { "(long)".into() };
+                // Name the type only if it is one Google defines: the field could hold anything.
+                const KNOWN: &[&str] = &[
+                    "external_account",
+                    "external_account_authorized_user",
+                    "impersonated_service_account",
+                    "gdch_service_account",
+                ];
+                let shown = KNOWN.iter().find(|k| **k == other).map_or("an unknown type".to_string(), |k| format!("type {k:?}"));
                 Err(Error::not_supported(format!(
-                    "Google credentials of type {shown}: only service_account and authorized_user are loaded"
+                    "Google credentials of {shown}: only service_account and authorized_user are loaded"
                 )))
             }
         }
