@@ -895,4 +895,26 @@ mod tests {
         shareable::<CredentialCache>();
         shareable::<Arc<Credentials>>();
     }
+
+    #[test]
+    fn or_anonymous_gives_way_until_its_source_has_answered() {
+        let now: DateTime<Utc> = "2024-01-01T10:00:00Z".parse().unwrap();
+        let p = OrAnonymous::new(Box::new(google::GceMetadata::default()));
+        let anon = Expiring { credentials: Credentials::Anonymous, expires: None };
+        let answer = |status: u16| {
+            move |_: &Request| Response::new(status, Headers::new(), r#"{"access_token":"ya29.m","expires_in":60}"#)
+        };
+        // A refusal, and a send that failed (no server), before any token: anonymous.
+        assert_eq!(drive(p.fetch(now).unwrap(), answer(404), now).unwrap(), anon);
+        let mut f = p.fetch(now).unwrap();
+        assert!(matches!(f.next(None, now).unwrap(), FetchStep::Send { .. }));
+        assert_eq!(f.fallback(&Error::new(ErrorKind::Timeout, "no answer"), now), Some(anon.clone()));
+        // Once it has answered, its failures are errors: the cache keeps the token it has.
+        assert_eq!(drive(p.fetch(now).unwrap(), answer(200), now).unwrap().credentials, Credentials::Bearer("ya29.m".into()));
+        assert_eq!(drive(p.fetch(now).unwrap(), answer(404), now).unwrap_err().status, Some(404));
+        let mut f = p.fetch(now).unwrap();
+        f.next(None, now).unwrap();
+        assert_eq!(f.fallback(&Error::new(ErrorKind::Timeout, "no answer"), now), None);
+        assert_eq!(format!("{p:?}"), "GceMetadata(http://metadata.google.internal), else anonymous");
+    }
 }

@@ -12,9 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
-use super::{
-    CredentialFetch, CredentialProvider, Credentials, Expiring, METADATA_TIMEOUT, Secret, expect_success, single_request,
-};
+use super::{CredentialFetch, CredentialProvider, Credentials, Expiring, FetchStep, METADATA_TIMEOUT, Secret, expect_success};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::{Method, Request, Response, encode_unreserved};
 #[cfg(feature = "rsa")]
@@ -264,19 +262,43 @@ impl CredentialProvider for GceMetadata {
     }
 }
 
-/// One request to a token endpoint. A refusal is typed by its status; the body is not quoted.
+/// One request to a token endpoint; its answer, of any status, goes to [`parse_token`].
 fn single_request_oauth<'a>(
     req: Request,
     timeout: Option<std::time::Duration>,
     what: &'static str,
 ) -> Box<dyn CredentialFetch + 'a> {
-    single_request(req, timeout, move |resp, now| parse_token(resp, now, what))
+    struct OAuth {
+        request: Option<(Request, Option<std::time::Duration>)>,
+        what: &'static str,
+    }
+    impl CredentialFetch for OAuth {
+        fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep> {
+            if let Some((request, timeout)) = self.request.take() {
+                return Ok(FetchStep::Send { request, timeout });
+            }
+            let resp = answer.ok_or_else(|| Error::invalid_input("credential fetch driven past its end"))?;
+            parse_token(&resp, now, self.what).map(FetchStep::Done)
+        }
+    }
+    Box::new(OAuth { request: Some((req, timeout)), what })
 }
 
 /// `{"access_token", "expires_in", "token_type"}` as a bearer token expiring `expires_in`
-/// seconds after `now`. A non-2xx answer is a typed error that does not quote the body.
+/// seconds after `now`. A non-2xx answer is a typed error naming the source and OAuth's `error`
+/// code, never quoting the body.
 pub fn parse_token(resp: &Response, now: DateTime<Utc>, what: &str) -> Result<Expiring> {
-    expect_success(resp).map_err(|e| e.context(format_args!("{what}")))?;
+    if !resp.is_success() {
+        let mut e = expect_success(resp).unwrap_err().context(format_args!("{what}"));
+        // OAuth's `error` is an identifier (RFC 6749 5.2); the description and the body are not
+        // quoted: they may echo what was sent.
+        let json: Option<Value> = serde_json::from_slice(&resp.body).ok();
+        let code = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str);
+        if let Some(code) = code.filter(|c| c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')) {
+            e.message.push_str(&format!(" ({code})"));
+        }
+        return Err(e);
+    }
     let json: Value =
         serde_json::from_slice(&resp.body).map_err(|_| Error::invalid_response(format!("{what}: the answer is not JSON")))?;
     let token = json.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty());
@@ -300,7 +322,7 @@ pub fn parse_token(resp: &Response, now: DateTime<Utc>, what: &str) -> Result<Ex
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::creds::{FetchStep, drive};
+    use crate::core::creds::drive;
     use crate::core::http::Headers;
 
     const SECRET: &str = "googSECRETrefresh0123";
@@ -401,6 +423,9 @@ mod tests {
         let e = run(401, &format!(r#"{{"error":"invalid_grant","error_description":"{SECRET}"}}"#)).unwrap_err();
         assert_eq!((e.kind, e.status), (ErrorKind::PermissionDenied, Some(401)));
         assert!(!e.message.contains(SECRET), "{e}");
+        assert!(e.message.contains("GCE metadata server token") && e.message.ends_with("(invalid_grant)"), "{e}");
+        let e = run(400, &format!(r#"{{"error":"{SECRET}"}}"#)).unwrap_err();
+        assert!(!e.message.contains(SECRET) && e.message.contains("HTTP 400"), "{e}");
         assert_eq!(run(200, "not json").unwrap_err().kind, ErrorKind::InvalidResponse);
         assert_eq!(run(200, r#"{"access_token":"t"}"#).unwrap_err().kind, ErrorKind::InvalidResponse, "no expires_in");
         assert_eq!(run(200, r#"{"access_token":"","expires_in":5}"#).unwrap_err().kind, ErrorKind::InvalidResponse);
