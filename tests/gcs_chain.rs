@@ -144,14 +144,20 @@ struct Stub {
 
 impl Stub {
     async fn start(expires_in: u64, metadata_status: u16, upstream: Option<String>) -> Stub {
+        Self::start_refusing(expires_in, metadata_status, upstream, false).await
+    }
+
+    /// With `refuse_first`, the first storage request is answered 401 instead of forwarded.
+    async fn start_refusing(expires_in: u64, metadata_status: u16, upstream: Option<String>, refuse_first: bool) -> Stub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = seen.clone();
         let tokens = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let refused = Arc::new(std::sync::atomic::AtomicBool::new(!refuse_first));
         tokio::spawn(async move {
             while let Ok((mut s, _)) = listener.accept().await {
-                let (record, tokens, upstream) = (record.clone(), tokens.clone(), upstream.clone());
+                let (record, tokens, upstream, refused) = (record.clone(), tokens.clone(), upstream.clone(), refused.clone());
                 tokio::spawn(async move {
                     let Some(req) = read_request(&mut s).await else { return };
                     record.lock().unwrap().push(req.clone());
@@ -172,6 +178,11 @@ impl Stub {
                                 token()
                             }
                         }
+                        _ if !refused.swap(true, std::sync::atomic::Ordering::SeqCst) => (
+                            401,
+                            vec![("Content-Type".to_string(), "application/json".to_string())],
+                            br#"{"error":{"code":401,"message":"Invalid Credentials"}}"#.to_vec(),
+                        ),
                         _ => match &upstream {
                             Some(up) => forward(up, &req).await,
                             None => (404, vec![], b"not here".to_vec()),
@@ -398,4 +409,39 @@ async fn service_account_token_reaches_the_testbench() {
     let reads: Vec<Option<&str>> = seen.iter().filter(|s| s.path != "/token").map(|s| s.header("authorization")).collect();
     assert_eq!(reads, [Some("Bearer ya29.stub-1"), Some("Bearer ya29.stub-2")]);
     setup.fs.rm(&format!("{bucket}/hello.txt"), false).await.unwrap();
+}
+
+/// A token the service refuses (401) is dropped, a new one fetched, and the request repeated
+/// once with it: the stub in front of storage-testbench refuses the first read.
+#[tokio::test]
+#[ignore = "needs storage-testbench: make test"]
+async fn a_refused_token_is_replaced_and_the_request_repeated() {
+    let testbench = std::env::var("PAILFS_GCS_ENDPOINT").expect("PAILFS_GCS_ENDPOINT: source .servers/gcs.env");
+    let bucket = format!("pailfs-gcs-401-{}", std::process::id());
+    let setup = open_url_in(
+        &format!("gs://{bucket}"),
+        &StoreOptions {
+            anon: true,
+            endpoint_url: Some(testbench.clone()),
+            project: Some("test-project".into()),
+            ..StoreOptions::default()
+        },
+        &Env::default(),
+    )
+    .unwrap();
+    setup.fs.mkdir(&bucket, false).await.unwrap();
+    setup.fs.pipe(&format!("{bucket}/k"), Bytes::from_static(b"again")).await.unwrap();
+    // A token good for an hour: only the 401 makes the store fetch another.
+    let stub = Stub::start_refusing(3600, 200, Some(testbench), true).await;
+    let env = env_with("refused", &[("GCE_METADATA_HOST", stub.host().to_string())]);
+    let opts = StoreOptions { endpoint_url: Some(stub.url.clone()), ..StoreOptions::default() };
+    let o = open_url_in(&format!("gs://{bucket}/k"), &opts, &env).unwrap();
+    assert_eq!(o.fs.cat(&o.path).await.unwrap(), Bytes::from_static(b"again"));
+    let seen = stub.seen();
+    let metadata = seen.iter().filter(|s| s.path.starts_with("/computeMetadata/")).count();
+    let reads: Vec<Option<&str>> =
+        seen.iter().filter(|s| !s.path.starts_with("/computeMetadata/")).map(|s| s.header("authorization")).collect();
+    assert_eq!(metadata, 2, "the refused token was replaced");
+    assert_eq!(reads, [Some("Bearer ya29.stub-1"), Some("Bearer ya29.stub-2")]);
+    setup.fs.rm(&format!("{bucket}/k"), false).await.unwrap();
 }
