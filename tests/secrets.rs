@@ -270,3 +270,41 @@ async fn the_aws_chain_keeps_its_secrets() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_gcs_chain_keeps_its_secrets() {
+    use pailfs::core::options::StoreOptions;
+    use pailfs::fs::any::AnyStore;
+    use pailfs::fs::aws_chain::Env;
+    use pailfs::fs::gcs_chain::gcs_settings;
+    use pailfs::fs::open::open_url_in;
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("secrets-gcs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A token endpoint that refuses, echoing the request (with the refresh token) in its body.
+    let endpoint = stub(400, false).await;
+    let file = dir.join("user.json");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"authorized_user","client_id":"cid","client_secret":"{SECRET}","refresh_token":"{TOKEN}","token_uri":"{endpoint}/token"}}"#
+        ),
+    )
+    .unwrap();
+    let env = Env::from_pairs([("GOOGLE_APPLICATION_CREDENTIALS", file.display().to_string())]);
+    let opts = StoreOptions::default();
+    assert_clean("settings", &format!("{:?}", gcs_settings(&opts, &env).unwrap()), &[]);
+    let AnyStore::Gcs(store) = open_url_in("gs://b", &opts, &env).unwrap().fs.store().clone() else { panic!("not GCS") };
+    let e = store.current_credentials().await.unwrap_err();
+    assert_eq!(e.status, Some(400), "{e}");
+    assert_clean("token exchange refusal", &format!("{e} {e:?} {store:?}"), &[]);
+    // A key file whose private key is not a key; one whose type is unknown.
+    for text in [
+        format!(r#"{{"type":"service_account","client_email":"a@b","private_key":"{SECRET}"}}"#),
+        format!(r#"{{"type":"{SECRET}","private_key":"{TOKEN}"}}"#),
+        format!(r#"{{"type":"authorized_user","client_secret":"{SECRET}","refresh_token":"{TOKEN}"}}"#),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let e = gcs_settings(&opts, &env).unwrap_err();
+        assert_clean("key file error", &format!("{e} {e:?}"), &[]);
+    }
+}

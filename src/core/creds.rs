@@ -7,6 +7,7 @@
 //!
 //! Every secret is a [`Secret`], which prints as `<redacted>` in Debug and Display.
 
+pub mod google;
 pub mod imds;
 pub mod profile;
 pub mod sts;
@@ -148,6 +149,13 @@ pub trait CredentialFetch: Send {
     /// the fetch. By default `err` itself.
     fn failed(&mut self, err: Error, _now: DateTime<Utc>) -> Error {
         err
+    }
+
+    /// Sending the last request failed with `err`: credentials to finish with instead of
+    /// failing ([`OrAnonymous`]: a metadata server that is not there means anonymous access).
+    /// Asked before [`failed`](Self::failed); by default `None`.
+    fn fallback(&mut self, _err: &Error, _now: DateTime<Utc>) -> Option<Expiring> {
+        None
     }
 }
 
@@ -589,6 +597,68 @@ impl CredentialFetch for LastFetch<'_> {
     }
 }
 
+/// The last source of a chain whose documented last step is anonymous access (GCS, as gcsfs
+/// does): until it has once answered, any failure of it (no server, a refusal, an odd answer)
+/// gives [`Credentials::Anonymous`], which never expires, so a machine without the source pays
+/// for one try. Once it has answered, its failures are errors (the cache keeps a valid token).
+pub struct OrAnonymous {
+    source: Box<dyn CredentialProvider>,
+    found: AtomicBool,
+}
+
+impl OrAnonymous {
+    pub fn new(source: Box<dyn CredentialProvider>) -> Self {
+        OrAnonymous { source, found: AtomicBool::new(false) }
+    }
+
+    fn anonymous(&self) -> Option<Expiring> {
+        let found = self.found.load(Ordering::Relaxed);
+        (!found).then_some(Expiring { credentials: Credentials::Anonymous, expires: None })
+    }
+}
+
+impl fmt::Debug for OrAnonymous {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}, else anonymous", self.source)
+    }
+}
+
+impl CredentialProvider for OrAnonymous {
+    fn fetch(&self, now: DateTime<Utc>) -> Result<Box<dyn CredentialFetch + '_>> {
+        match self.source.fetch(now) {
+            Ok(inner) => Ok(Box::new(OrAnonymousFetch { p: self, inner })),
+            Err(e) => self.anonymous().map(ready).ok_or(e),
+        }
+    }
+}
+
+struct OrAnonymousFetch<'a> {
+    p: &'a OrAnonymous,
+    inner: Box<dyn CredentialFetch + 'a>,
+}
+
+impl CredentialFetch for OrAnonymousFetch<'_> {
+    fn next(&mut self, answer: Option<Response>, now: DateTime<Utc>) -> Result<FetchStep> {
+        match self.inner.next(answer, now) {
+            Ok(step) => {
+                if matches!(step, FetchStep::Done(_)) {
+                    self.p.found.store(true, Ordering::Relaxed);
+                }
+                Ok(step)
+            }
+            Err(e) => self.p.anonymous().map(FetchStep::Done).ok_or(e),
+        }
+    }
+
+    fn failed(&mut self, err: Error, now: DateTime<Utc>) -> Error {
+        self.inner.failed(err, now)
+    }
+
+    fn fallback(&mut self, err: &Error, now: DateTime<Utc>) -> Option<Expiring> {
+        self.inner.fallback(err, now).or_else(|| self.p.anonymous())
+    }
+}
+
 /// Run a fetch to its end with `answer` playing the network: for tests, and callers with a
 /// blocking way to send. (The store's driver, `fs::http`, does the same asynchronously.)
 pub fn drive(
@@ -824,5 +894,27 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<CredentialCache>();
         shareable::<Arc<Credentials>>();
+    }
+
+    #[test]
+    fn or_anonymous_gives_way_until_its_source_has_answered() {
+        let now: DateTime<Utc> = "2024-01-01T10:00:00Z".parse().unwrap();
+        let p = OrAnonymous::new(Box::new(google::GceMetadata::default()));
+        let anon = Expiring { credentials: Credentials::Anonymous, expires: None };
+        let answer = |status: u16| {
+            move |_: &Request| Response::new(status, Headers::new(), r#"{"access_token":"ya29.m","expires_in":60}"#)
+        };
+        // A refusal, and a send that failed (no server), before any token: anonymous.
+        assert_eq!(drive(p.fetch(now).unwrap(), answer(404), now).unwrap(), anon);
+        let mut f = p.fetch(now).unwrap();
+        assert!(matches!(f.next(None, now).unwrap(), FetchStep::Send { .. }));
+        assert_eq!(f.fallback(&Error::new(ErrorKind::Timeout, "no answer"), now), Some(anon.clone()));
+        // Once it has answered, its failures are errors: the cache keeps the token it has.
+        assert_eq!(drive(p.fetch(now).unwrap(), answer(200), now).unwrap().credentials, Credentials::Bearer("ya29.m".into()));
+        assert_eq!(drive(p.fetch(now).unwrap(), answer(404), now).unwrap_err().status, Some(404));
+        let mut f = p.fetch(now).unwrap();
+        f.next(None, now).unwrap();
+        assert_eq!(f.fallback(&Error::new(ErrorKind::Timeout, "no answer"), now), None);
+        assert_eq!(format!("{p:?}"), "GceMetadata(http://metadata.google.internal), else anonymous");
     }
 }

@@ -23,8 +23,9 @@ impl<T: Transport> HttpStore<GcsConfig, T> {
     /// A GCS store whose credentials come from `credentials`: OAuth2 bearer tokens (refreshed
     /// by the cache when it can) or none. A service account key (V4 RSA, feature `rsa`) or an
     /// HMAC key (GOOG4-HMAC, also on wasm) can only sign URLs here ([`crate::fs::Store::presign`]):
-    /// exchanging a service account key for a token is not built yet, and the JSON API takes no
-    /// HMAC signatures (the S3 store on the XML API does).
+    /// the key is exchanged for bearer tokens by a provider (`core::creds::google`, which the
+    /// native chain `fs::gcs_chain` sets up), and the JSON API takes no HMAC signatures (the S3
+    /// store on the XML API does).
     pub fn with_credentials(config: GcsConfig, credentials: CredentialCache, transport: T, clock: Arc<dyn Clock>) -> Self {
         HttpStore::from_parts(config, Authorizer::new(Scheme::Bearer), credentials, transport, clock)
     }

@@ -170,7 +170,16 @@ impl<P: Provider, T: Transport> HttpStore<P, T> {
                     }
                 },
             };
-            answer = Some(sent.map_err(|e| fetch.failed(e, self.now()))?);
+            answer = match sent {
+                Ok(resp) => Some(resp),
+                Err(e) => {
+                    let now = self.now();
+                    return match fetch.fallback(&e, now) {
+                        Some(instead) => Ok(instead),
+                        None => Err(fetch.failed(e, now)),
+                    };
+                }
+            };
         }
     }
 

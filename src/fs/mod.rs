@@ -7,6 +7,8 @@ pub mod azure;
 pub mod facade;
 pub mod file;
 pub mod gcs;
+#[cfg(feature = "native")]
+pub mod gcs_chain;
 pub mod glob;
 pub mod http;
 #[cfg(feature = "native")]

@@ -41,7 +41,7 @@ pub struct Platform<T> {
 /// Open `url` with `opts` over the platform's transport. The transport's timeout is the
 /// caller's to set from `opts.timeout` (it built the transport).
 pub fn open_with<T: Transport + Clone + 'static>(url: &str, opts: &StoreOptions, platform: Platform<T>) -> Result<Opened<T>> {
-    open_inner(url, opts, platform, None)
+    open_inner(url, opts, platform, None, None)
 }
 
 /// What a platform found for S3 beyond the options: credentials that may refresh, and the
@@ -56,6 +56,7 @@ fn open_inner<T: Transport + Clone + 'static>(
     opts: &StoreOptions,
     platform: Platform<T>,
     s3: Option<S3Found>,
+    gcs: Option<crate::core::auth::CredentialCache>,
 ) -> Result<Opened<T>> {
     let (store, path) = match resolve(url, opts)? {
         Target::Memory { bucket, key } => (AnyStore::Memory(MemoryStore::new()), join(bucket, key)),
@@ -92,7 +93,12 @@ fn open_inner<T: Transport + Clone + 'static>(
             .with_user_project(user_project);
             config.quirks = declared_quirks(&opts.quirks);
             let token = token.filter(|_| !anon);
-            let mut store = GcsStore::new(config, token, platform.transport, platform.clock);
+            let mut store = match gcs {
+                Some(cache) if token.is_none() && !anon => {
+                    GcsStore::with_credentials(config, cache, platform.transport, platform.clock)
+                }
+                _ => GcsStore::new(config, token, platform.transport, platform.clock),
+            };
             if let Some(n) = opts.max_attempts {
                 store = store.with_retry(RetryPolicy { max_attempts: n.max(1), ..RetryPolicy::default() });
             }
@@ -155,8 +161,8 @@ pub fn open_url(url: &str, opts: &StoreOptions) -> Result<Opened<crate::transpor
 }
 
 /// [`open_url`] with the environment given as a value (tests; a caller with its own settings):
-/// natively, S3 credentials come from the AWS chain ([`super::aws_chain`]) and Azure's from
-/// `AZURE_STORAGE_*`, unless the options say.
+/// natively, S3 credentials come from the AWS chain ([`super::aws_chain`]), GCS's from the
+/// Google chain ([`super::gcs_chain`]) and Azure's from `AZURE_STORAGE_*`, unless the options say.
 #[cfg(feature = "native")]
 pub fn open_url_in(
     url: &str,
@@ -193,7 +199,15 @@ pub fn open_url_in(
         });
         s3 = Some(S3Found { credentials: found.credentials, path_style });
     }
-    open_inner(url, &opts, Platform { transport, clock: Arc::new(SystemClock), random: None }, s3)
+    let mut gcs = None;
+    if loc.provider == crate::core::location::Provider::Gcs {
+        let found = super::gcs_chain::gcs_settings(&opts, env)?;
+        if opts.endpoint_url.is_none() {
+            opts.endpoint_url = found.endpoint_url;
+        }
+        gcs = found.credentials;
+    }
+    open_inner(url, &opts, Platform { transport, clock: Arc::new(SystemClock), random: None }, s3, gcs)
 }
 
 #[cfg(all(test, feature = "native"))]

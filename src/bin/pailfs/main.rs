@@ -32,8 +32,11 @@ Credentials:
            naming each source tried, unless --anon is given. Region: --region, AWS_REGION,
            AWS_DEFAULT_REGION, the profile. Endpoint: --endpoint-url, AWS_ENDPOINT_URL_S3,
            AWS_ENDPOINT_URL, the profile's endpoint_url.
-  gs://    -o token=... (an OAuth access token); without one, requests are anonymous.
-           Endpoint: --endpoint-url or STORAGE_EMULATOR_HOST.
+  gs://    as gcsfs: --anon; -o token=... (an OAuth access token); STORAGE_EMULATOR_HOST (that
+           endpoint, anonymous); GOOGLE_APPLICATION_CREDENTIALS (service account or authorized_user
+           JSON); gcloud's application_default_credentials.json ($CLOUDSDK_CONFIG or
+           ~/.config/gcloud); the GCE metadata server (GCE_METADATA_HOST), one second at most;
+           then anonymous, the documented last step. Endpoint: --endpoint-url or STORAGE_EMULATOR_HOST.
   az://    -o connection_string=..., -o account_name=... with -o account_key=... or -o sas_token=...,
   abfs://  else AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY or
            AZURE_STORAGE_SAS_TOKEN.
