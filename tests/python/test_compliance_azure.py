@@ -6,12 +6,13 @@ import uuid
 
 import fsspec
 import pytest
-from fsspec.tests.abstract import AbstractFixtures
 from fsspec.tests.abstract.copy import AbstractCopyTests
 from fsspec.tests.abstract.get import AbstractGetTests
 from fsspec.tests.abstract.open import AbstractOpenTests
 from fsspec.tests.abstract.pipe import AbstractPipeTests
 from fsspec.tests.abstract.put import AbstractPutTests
+
+from compliance import fixtures, removed_afterwards
 
 CONTAINER = f"pailfs-compliance-az-{uuid.uuid4().hex[:8]}"
 
@@ -28,34 +29,8 @@ def new_az():
     )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def remove_container():
-    yield
-    fs = new_az()
-    if fs.exists(CONTAINER):
-        fs.rm(CONTAINER, recursive=True)
-
-
-class AzureFixtures(AbstractFixtures):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def fs(cls):
-        fs = new_az()
-        if not fs.exists(CONTAINER):
-            fs.mkdir(CONTAINER)
-        return fs
-
-    @pytest.fixture
-    def fs_join(self):
-        return lambda *parts: "/".join(parts)
-
-    @pytest.fixture
-    def fs_path(self):
-        return CONTAINER
-
-    @pytest.fixture
-    def supports_empty_directories(self):
-        return False
+remove_container = removed_afterwards(new_az, CONTAINER)
+AzureFixtures = fixtures(new_az, CONTAINER)
 
 
 class TestAzureCopy(AbstractCopyTests, AzureFixtures):

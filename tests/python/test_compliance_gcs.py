@@ -5,13 +5,13 @@ import os
 import uuid
 
 import fsspec
-import pytest
-from fsspec.tests.abstract import AbstractFixtures
 from fsspec.tests.abstract.copy import AbstractCopyTests
 from fsspec.tests.abstract.get import AbstractGetTests
 from fsspec.tests.abstract.open import AbstractOpenTests
 from fsspec.tests.abstract.pipe import AbstractPipeTests
 from fsspec.tests.abstract.put import AbstractPutTests
+
+from compliance import fixtures, removed_afterwards
 
 BUCKET = f"pailfs-compliance-gcs-{uuid.uuid4().hex[:8]}"
 
@@ -23,34 +23,8 @@ def new_gcs():
                              project="pailfs-test", quirks="storage-testbench")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def remove_bucket():
-    yield
-    fs = new_gcs()
-    if fs.exists(BUCKET):
-        fs.rm(BUCKET, recursive=True)
-
-
-class GCSFixtures(AbstractFixtures):
-    @pytest.fixture(scope="class")
-    @classmethod
-    def fs(cls):
-        fs = new_gcs()
-        if not fs.exists(BUCKET):
-            fs.mkdir(BUCKET)
-        return fs
-
-    @pytest.fixture
-    def fs_join(self):
-        return lambda *parts: "/".join(parts)
-
-    @pytest.fixture
-    def fs_path(self):
-        return BUCKET
-
-    @pytest.fixture
-    def supports_empty_directories(self):
-        return False
+remove_bucket = removed_afterwards(new_gcs, BUCKET)
+GCSFixtures = fixtures(new_gcs, BUCKET)
 
 
 class TestGCSCopy(AbstractCopyTests, GCSFixtures):
